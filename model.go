@@ -1,0 +1,197 @@
+package parley
+
+import "time"
+
+// Role is a named set of permissions (Z1). The built-in role IDs are fixed by
+// API-CORE.md; custom roles get their own IDs.
+type Role string
+
+const (
+	RoleUser            Role = "user"
+	RoleDepartmentAdmin Role = "department_admin"
+	RoleSystemAdmin     Role = "system_admin"
+	RoleSecurityAdmin   Role = "security_admin"
+	RoleAuditor         Role = "auditor"
+)
+
+// UserStatus is the lifecycle state of an account.
+type UserStatus string
+
+const (
+	UserActive   UserStatus = "active"
+	UserDisabled UserStatus = "disabled"
+)
+
+// User is an account. Secrets it carries are already protected: PasswordHash
+// is an argon2id PHC string (A7) and TOTPSecretSealed is AES-256-GCM
+// ciphertext under a keyring key (D2); neither is ever sent to a client.
+type User struct {
+	ID                UserID
+	Username          string
+	DisplayName       string
+	DepartmentID      DepartmentID
+	Roles             []Role
+	Status            UserStatus
+	PasswordHash      string
+	PasswordChangedAt time.Time
+	// TOTP (RFC 6238). TOTPSecretSealed is nil until enrolment starts;
+	// MFAEnrolled becomes true only after a code is confirmed.
+	TOTPSecretSealed []byte
+	MFAEnrolled      bool
+	// TOTPLastStep is the last accepted time step: a code of that step or an
+	// earlier one is a replay and is refused (A1).
+	TOTPLastStep int64
+	CreatedAt    time.Time
+}
+
+// HasRole reports whether u holds r.
+func (u *User) HasRole(r Role) bool {
+	for _, have := range u.Roles {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Department is a node of the organisation tree (M5). The root has no parent.
+type Department struct {
+	ID        DepartmentID
+	ParentID  DepartmentID // empty for the root
+	Name      string
+	CreatedAt time.Time
+}
+
+// ConversationType distinguishes direct messages from groups (M1).
+type ConversationType string
+
+const (
+	ConversationDirect ConversationType = "direct"
+	ConversationGroup  ConversationType = "group"
+)
+
+// Conversation is a direct message or a group. LastSeq is the sequence number
+// of its newest message; sequence numbers start at 1 and have no gaps.
+type Conversation struct {
+	ID        ConversationID
+	Type      ConversationType
+	Title     string
+	MemberIDs []UserID
+	CreatedBy UserID
+	CreatedAt time.Time
+	LastSeq   int64
+	// DirectKey is set for direct conversations only: the two member IDs,
+	// sorted and joined, so that a pair has at most one direct conversation.
+	DirectKey string
+	// KeyEpoch is the epoch of the data key that seals new messages (D2).
+	KeyEpoch int
+}
+
+// HasMember reports whether id is a member of c.
+func (c *Conversation) HasMember(id UserID) bool {
+	for _, m := range c.MemberIDs {
+		if m == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Message is one message of a conversation. Body is plaintext and lives only
+// in memory: stores persist Sealed (AES-256-GCM under the conversation's data
+// key of KeyEpoch, AAD binding conversation, message ID and seq) and never
+// Body.
+type Message struct {
+	ID             MessageID
+	ConversationID ConversationID
+	Seq            int64
+	SenderID       UserID
+	ClientMsgID    string
+	SentAt         time.Time
+	Body           []byte // plaintext; never stored
+	KeyEpoch       int
+	Sealed         []byte // ciphertext; what the store keeps
+}
+
+// ConversationKey is a per-conversation data-encryption key (DEK) of one
+// epoch, wrapped by a key-encryption key (KEK) that never enters the
+// database (D2, DESIGN.md §4).
+type ConversationKey struct {
+	ConversationID ConversationID
+	Epoch          int
+	KEKID          string
+	Wrapped        []byte
+	CreatedAt      time.Time
+}
+
+// SessionStage tells a full session from a login that passed the password
+// but still owes its second factor (A9: such a login expires in 5 minutes).
+type SessionStage string
+
+const (
+	SessionPendingMFA SessionStage = "pending_mfa"
+	SessionActive     SessionStage = "active"
+)
+
+// Session is a server-side, revocable session (A5). The bearer token is 256
+// random bits that the store never sees: it keeps only TokenHash (A7). ID is
+// a separate, non-secret handle for listing and revoking.
+type Session struct {
+	ID           string
+	TokenHash    []byte
+	UserID       UserID
+	Stage        SessionStage
+	CreatedAt    time.Time
+	LastActiveAt time.Time
+	ExpiresAt    time.Time // absolute lifetime
+	MFAAt        time.Time // when a second factor was last used; zero if never
+	Attempts     int       // failed second-factor attempts (pending_mfa only)
+	SourceIP     string
+	UserAgent    string
+}
+
+// Audit results.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+	ResultDenied  = "denied"
+)
+
+// AuditRecord is one entry of the append-only, hash-chained audit trail (L1,
+// L3). Hash = H(PrevHash ‖ canonical encoding of the other fields); the audit
+// package defines the encoding and verifies chains.
+type AuditRecord struct {
+	Seq       int64
+	Time      time.Time
+	ActorID   UserID // empty for an anonymous caller
+	ActorName string // username as claimed or known; may be empty
+	Action    string // e.g. "auth.login"
+	Target    string // e.g. a user or conversation ID
+	SourceIP  string
+	Result    string // ResultSuccess, ResultFailure or ResultDenied
+	Reason    string // why it failed, or the stated business reason
+	PrevHash  []byte
+	Hash      []byte
+}
+
+// Actor is the authenticated caller of an operation.
+type Actor struct {
+	UserID       UserID
+	Username     string
+	DepartmentID DepartmentID
+	Roles        []Role
+	SessionID    string
+	MFAAt        time.Time
+	SourceIP     string
+	UserAgent    string
+}
+
+// HasRole reports whether the actor holds r.
+func (a *Actor) HasRole(r Role) bool {
+	for _, have := range a.Roles {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}

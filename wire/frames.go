@@ -1,0 +1,88 @@
+package wire
+
+import "time"
+
+// WebSocket frame types (API-CORE.md, docs/websocket.md).
+const (
+	FrameSend    = "send"    // client → server
+	FrameAck     = "ack"     // server → client, once stored
+	FrameMessage = "message" // server → client
+	FrameSync    = "sync"    // client → server
+	FrameSynced  = "synced"  // server → client, after the missed messages
+	FrameTyping  = "typing"  // both ways
+	FrameRead    = "read"    // both ways: read receipts
+	FrameError   = "error"   // server → client
+)
+
+// ClientFrame is any frame a client may send. Which fields are allowed
+// depends on Type; DecodeClientFrame checks that.
+type ClientFrame struct {
+	Type           string           `json:"type"`
+	ConversationID string           `json:"conversation_id,omitempty"`
+	ClientMsgID    string           `json:"client_msg_id,omitempty"`
+	Body           *string          `json:"body,omitempty"`
+	Cursors        map[string]int64 `json:"cursors,omitempty"`
+	Seq            int64            `json:"seq,omitempty"`
+}
+
+// AckFrame confirms that a sent message is durably stored.
+type AckFrame struct {
+	Type        string `json:"type"`
+	ClientMsgID string `json:"client_msg_id"`
+	MessageID   string `json:"message_id"`
+	Seq         int64  `json:"seq"`
+}
+
+// MessageFrame delivers a message.
+type MessageFrame struct {
+	Type           string    `json:"type"`
+	ConversationID string    `json:"conversation_id"`
+	MessageID      string    `json:"message_id"`
+	Seq            int64     `json:"seq"`
+	SenderID       string    `json:"sender_id"`
+	Body           string    `json:"body"`
+	SentAt         time.Time `json:"sent_at"`
+}
+
+// SyncedFrame ends a sync.
+type SyncedFrame struct {
+	Type string `json:"type"`
+}
+
+// TypingFrame tells members that someone is typing.
+type TypingFrame struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	UserID         string `json:"user_id"`
+}
+
+// ReadFrame tells members that someone has read up to Seq.
+type ReadFrame struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	UserID         string `json:"user_id"`
+	Seq            int64  `json:"seq"`
+}
+
+// ErrorFrame answers a bad frame. ClientMsgID echoes a failed send.
+type ErrorFrame struct {
+	Type        string `json:"type"`
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	ClientMsgID string `json:"client_msg_id,omitempty"`
+}
+
+// ServerFrame is any frame the server sends, as the SDK decodes it.
+type ServerFrame struct {
+	Type           string    `json:"type"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	ClientMsgID    string    `json:"client_msg_id,omitempty"`
+	MessageID      string    `json:"message_id,omitempty"`
+	Seq            int64     `json:"seq,omitempty"`
+	SenderID       string    `json:"sender_id,omitempty"`
+	UserID         string    `json:"user_id,omitempty"`
+	Body           string    `json:"body,omitempty"`
+	SentAt         time.Time `json:"sent_at,omitzero"`
+	Code           string    `json:"code,omitempty"`
+	Message        string    `json:"message,omitempty"`
+}
