@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is the closed set of error kinds. Each maps to one HTTP status in
@@ -32,6 +33,9 @@ type Error struct {
 	Message string
 	Op      string // operation, e.g. "chat.Send"; for logs
 	Err     error  // underlying cause; for logs
+	// RetryAfter, for CodeRateLimited and CodeLocked, tells the caller when
+	// to try again (HTTP Retry-After, I1).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -91,3 +95,13 @@ var (
 
 // IsNotFound reports whether err has code not_found.
 func IsNotFound(err error) bool { return ErrorCode(err) == CodeNotFound }
+
+// RetryAfter returns how long the caller should wait before retrying err,
+// or zero.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}

@@ -184,6 +184,13 @@ type Actor struct {
 	MFAAt        time.Time
 	SourceIP     string
 	UserAgent    string
+	// MFAEnrollmentPending is true for a user whose roles demand MFA (A2)
+	// and who has not enrolled yet: such a session may only enrol, read
+	// "me" and log out (API-CORE.md).
+	MFAEnrollmentPending bool
+	// ConnID identifies the WebSocket connection an operation came from,
+	// so that its own echo can be replaced by an ack; empty for REST.
+	ConnID string
 }
 
 // HasRole reports whether the actor holds r.

@@ -178,3 +178,10 @@ type Broker interface {
 	// Ping reports whether the broker is reachable (readiness).
 	Ping(ctx context.Context) error
 }
+
+// Auditor appends to the audit trail (audit.Recorder). Services record every
+// security-relevant event through it (L1); an error means the record was not
+// written, and a sensitive operation must then be refused (L5).
+type Auditor interface {
+	Record(ctx context.Context, rec AuditRecord) error
+}

@@ -14,6 +14,10 @@ const (
 	MaxBodyBytes  = 64 << 10 // a REST request body
 	MaxFrameBytes = 64 << 10 // a WebSocket frame
 	MaxMessageLen = 16 << 10 // a message body, in bytes of UTF-8
+	// MaxServerFrameBytes bounds a frame the server sends. JSON may escape
+	// a body byte as six (\u003c), so a legal body can make a frame larger
+	// than a client may send.
+	MaxServerFrameBytes = 6*MaxMessageLen + 4<<10
 )
 
 // DecodeError says why bytes were refused. TooLarge tells oversize input

@@ -86,3 +86,47 @@ type ServerFrame struct {
 	Code           string    `json:"code,omitempty"`
 	Message        string    `json:"message,omitempty"`
 }
+
+// CheckClientFrame checks that a decoded client frame has exactly the
+// fields its type allows (I2): a send without a body, or a sync carrying a
+// body, is refused rather than half-understood.
+func CheckClientFrame(f *ClientFrame) error {
+	bad := func(msg string) error { return &DecodeError{Msg: msg} }
+	switch f.Type {
+	case FrameSend:
+		if f.ConversationID == "" || f.ClientMsgID == "" || f.Body == nil {
+			return bad("send needs conversation_id, client_msg_id and body")
+		}
+		if f.Cursors != nil || f.Seq != 0 {
+			return bad("send takes only conversation_id, client_msg_id and body")
+		}
+	case FrameSync:
+		if f.Cursors == nil || f.ConversationID != "" || f.ClientMsgID != "" || f.Body != nil || f.Seq != 0 {
+			return bad("sync takes only cursors")
+		}
+		if len(f.Cursors) > MaxSyncCursors {
+			return bad("too many cursors")
+		}
+		for _, v := range f.Cursors {
+			if v < 0 {
+				return bad("cursors must not be negative")
+			}
+		}
+	case FrameTyping:
+		if f.ConversationID == "" || f.ClientMsgID != "" || f.Body != nil || f.Cursors != nil || f.Seq != 0 {
+			return bad("typing takes only conversation_id")
+		}
+	case FrameRead:
+		if f.ConversationID == "" || f.ClientMsgID != "" || f.Body != nil || f.Cursors != nil || f.Seq < 0 {
+			return bad("read takes conversation_id and seq")
+		}
+	case "":
+		return bad("frame has no type")
+	default:
+		return bad("unknown frame type")
+	}
+	return nil
+}
+
+// MaxSyncCursors bounds one sync frame.
+const MaxSyncCursors = 1000

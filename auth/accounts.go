@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"context"
+	"slices"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/authz"
+)
+
+// CreateUser creates an account on behalf of an administrator. Role grants
+// follow separation of duties (Z9, Z10): see authz.CheckGrant.
+func (s *Service) CreateUser(ctx context.Context, a *parley.Actor, req parley.NewUser) (parley.UserID, error) {
+	if err := authz.Check(a, authz.PermUsersCreate); err != nil {
+		return "", err
+	}
+	roles := req.Roles
+	if !slices.Contains(roles, parley.RoleUser) {
+		roles = append(slices.Clone(roles), parley.RoleUser)
+	}
+	roles = dedupeRoles(roles)
+	u, err := s.newUser(ctx, req.Username, req.DisplayName, req.Password, req.DepartmentID, roles)
+	if err != nil {
+		return "", err
+	}
+	gc, err := s.grantContext(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := authz.CheckGrant(a, u.ID, roles, gc); err != nil {
+		_ = s.record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username, Action: "user.create",
+			Target: req.Username, SourceIP: a.SourceIP, Result: parley.ResultDenied, Reason: parley.ErrorMessage(err)})
+		return "", err
+	}
+	if u.DepartmentID == "" {
+		if err := s.ensureRootDepartment(ctx, u); err != nil {
+			return "", err
+		}
+	} else if _, err := s.store.DepartmentByID(ctx, u.DepartmentID); err != nil {
+		if parley.IsNotFound(err) {
+			return "", parley.Errorf(parley.CodeNotFound, "department not found")
+		}
+		return "", err
+	}
+	// Record before the change and refuse if the trail cannot be written:
+	// creating accounts is sensitive (L5, fail closed).
+	if err := s.record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username, Action: "user.create",
+		Target: string(u.ID), SourceIP: a.SourceIP, Result: parley.ResultSuccess,
+		Reason: "username=" + u.Username + " roles=" + joinRoles(roles)}); err != nil {
+		return "", parley.Errorf(parley.CodeUnavailable, "audit trail unavailable")
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if parley.ErrorCode(err) == parley.CodeConflict {
+			return "", parley.Errorf(parley.CodeConflict, "username is taken")
+		}
+		return "", err
+	}
+	return u.ID, nil
+}
+
+func (s *Service) grantContext(ctx context.Context) (authz.GrantContext, error) {
+	exists, err := s.store.AnyUserWithRole(ctx, parley.RoleSecurityAdmin)
+	if err != nil {
+		return authz.GrantContext{}, err
+	}
+	setupAdmin, err := s.store.GetSetting(ctx, SettingSetupAdminID)
+	if err != nil && !parley.IsNotFound(err) {
+		return authz.GrantContext{}, err
+	}
+	return authz.GrantContext{SecurityAdminExists: exists, SetupAdminID: parley.UserID(setupAdmin)}, nil
+}
+
+// newUser validates and builds an account with a hashed password.
+func (s *Service) newUser(ctx context.Context, username, displayName, password string,
+	dept parley.DepartmentID, roles []parley.Role) (*parley.User, error) {
+	if err := ValidateUsername(username); err != nil {
+		return nil, err
+	}
+	if err := ValidateDisplayName(displayName); err != nil {
+		return nil, err
+	}
+	if err := authz.CheckRoleSet(roles); err != nil {
+		return nil, err
+	}
+	if err := s.policy.Check(password, username, displayName); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, parley.Internal("auth.newUser", err)
+	}
+	now := s.now()
+	return &parley.User{
+		ID: parley.NewUserID(), Username: username, DisplayName: displayName, DepartmentID: dept,
+		Roles: roles, Status: parley.UserActive, PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now,
+	}, nil
+}
+
+func dedupeRoles(roles []parley.Role) []parley.Role {
+	out := make([]parley.Role, 0, len(roles))
+	for _, r := range roles {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func joinRoles(roles []parley.Role) string {
+	s := ""
+	for i, r := range roles {
+		if i > 0 {
+			s += ","
+		}
+		s += string(r)
+	}
+	return s
+}
+
+// Me returns the actor's account.
+func (s *Service) Me(ctx context.Context, a *parley.Actor) (*parley.User, error) {
+	return s.store.UserByID(ctx, a.UserID)
+}

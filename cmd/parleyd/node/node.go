@@ -1,0 +1,252 @@
+// Package node assembles one Parley server node from its parts. It is the
+// only package that knows every other one: `parleyd serve` calls it after
+// preparing the data directory, and end-to-end tests start it in-process
+// (parleytest), so what the tests run is exactly what production runs.
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/auth"
+	"github.com/parleyhq/parley/chat"
+	"github.com/parleyhq/parley/crypt"
+	"github.com/parleyhq/parley/directory"
+	"github.com/parleyhq/parley/httpapi"
+	"github.com/parleyhq/parley/inmem"
+	"github.com/parleyhq/parley/kms/keyring"
+	"github.com/parleyhq/parley/sqldb"
+)
+
+// Options are a node's process settings, already resolved by the caller.
+type Options struct {
+	DSN            string // database
+	KeyringFile    string // KEKs (D2); created 0600 if absent
+	SetupTokenFile string // written 0600 when a setup token is made (A4)
+	Certificate    tls.Certificate
+	Listen         string // host:port; port 0 picks a free one
+	TrustedProxies []netip.Prefix
+	PublicOrigin   string
+	Log            *slog.Logger
+	Clock          parley.Clock // parley.SystemClock if nil
+	// Argon2 overrides the password-hashing cost (tests only; production
+	// uses crypt.DefaultArgon2Params).
+	Argon2 *crypt.Argon2Params
+	// Stderr receives the one-time setup token at first start.
+	Stderr io.Writer
+	// Auth and Chat override service settings (tests shorten timeouts).
+	Auth *auth.Config
+	Chat *chat.Config
+	HTTP *httpapi.Config
+}
+
+// Node is a running server.
+type Node struct {
+	Store *sqldb.DB
+	Auth  *auth.Service
+	Chat  *chat.Service
+	API   *httpapi.API
+
+	log      *slog.Logger
+	srv      *http.Server
+	ln       net.Listener
+	unsub    func()
+	stop     context.CancelFunc
+	bg       sync.WaitGroup
+	serveErr chan error
+	closed   sync.Once
+}
+
+// Start builds the node, migrates the database, makes a setup token if the
+// deployment has no users, and starts serving HTTPS.
+func Start(ctx context.Context, o Options) (n *Node, err error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := o.Clock
+	if now == nil {
+		now = parley.SystemClock
+	}
+	kr, created, err := keyring.OpenOrCreate(o.KeyringFile)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	if created {
+		log.Info("created keyring", "path", o.KeyringFile)
+	}
+	db, err := sqldb.Open(ctx, o.DSN, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = db.Close()
+		}
+	}()
+	rec := audit.NewRecorder(db, now, log)
+	params := crypt.DefaultArgon2Params
+	if o.Argon2 != nil {
+		params = *o.Argon2
+	}
+	hasher := crypt.NewPasswordHasher(params, 0)
+	broker := inmem.NewBroker()
+
+	acfg := auth.DefaultConfig()
+	if o.Auth != nil {
+		acfg = *o.Auth
+	}
+	tokenFile := o.SetupTokenFile
+	acfg.AfterSetup = func() {
+		if tokenFile != "" {
+			if err := os.Remove(tokenFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+				log.Warn("could not remove used setup token file", "err", err)
+			}
+		}
+	}
+	authSvc := auth.New(db, kr, hasher, rec, now, log, acfg)
+	ccfg := chat.DefaultConfig()
+	if o.Chat != nil {
+		ccfg = *o.Chat
+	}
+	chatSvc := chat.New(db, crypt.NewEnvelope(kr, db), broker, rec, now, log, ccfg)
+	hcfg := httpapi.DefaultConfig()
+	if o.HTTP != nil {
+		hcfg = *o.HTTP
+	}
+	hcfg.TrustedProxies, hcfg.PublicOrigin = o.TrustedProxies, o.PublicOrigin
+	api := httpapi.New(httpapi.Services{
+		Auth: authSvc, Chat: chatSvc, Directory: directory.New(db, rec, now), Audit: rec, Auditor: rec,
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return err
+			}
+			return broker.Ping(ctx)
+		},
+	}, hcfg, log)
+	authSvc.SessionEnded = api.EndSessions
+
+	if err := announceSetupToken(ctx, authSvc, db, o, log); err != nil {
+		chatSvc.Close()
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		chatSvc.Close()
+		return nil, err
+	}
+	n = &Node{Store: db, Auth: authSvc, Chat: chatSvc, API: api, log: log, ln: ln, serveErr: make(chan error, 1)}
+	n.unsub = broker.Subscribe(api.Deliver)
+	n.srv = httpapi.NewHTTPServer(o.Listen, api.Handler(), httpapi.TLSConfig(o.Certificate), log)
+	go func() { n.serveErr <- n.srv.ServeTLS(ln, "", "") }()
+
+	bgctx, stop := context.WithCancel(context.Background())
+	n.stop = stop
+	n.bg.Add(1)
+	go n.sweepSessions(bgctx)
+	log.Info("listening", "addr", n.Addr())
+	return n, nil
+}
+
+// Addr is the address the node listens on.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+// Err reports a listener failure (after Start succeeded).
+func (n *Node) Err() <-chan error { return n.serveErr }
+
+// Shutdown stops the node gracefully: WebSockets are closed with "going
+// away", in-flight requests finish, every accepted message is committed,
+// then the database closes. SIGTERM ends here.
+func (n *Node) Shutdown(ctx context.Context) error {
+	var err error
+	n.closed.Do(func() {
+		n.stop()
+		n.API.CloseAll()
+		err = n.srv.Shutdown(ctx)
+		n.unsub()
+		n.Chat.Close() // flushes the group-commit writer
+		n.bg.Wait()
+		if cerr := n.Store.Close(); err == nil {
+			err = cerr
+		}
+	})
+	return err
+}
+
+func (n *Node) sweepSessions(ctx context.Context) {
+	defer n.bg.Done()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if k, err := n.Auth.ExpireSessions(ctx); err != nil {
+				n.log.Warn("session sweep failed", "err", err)
+			} else if k > 0 {
+				n.log.Debug("expired sessions removed", "count", k)
+			}
+		}
+	}
+}
+
+// announceSetupToken makes the one-time setup token of an uninitialised
+// deployment (A4), writes it 0600 and prints it once.
+func announceSetupToken(ctx context.Context, a *auth.Service, db *sqldb.DB, o Options, log *slog.Logger) error {
+	token, err := a.EnsureSetupToken(ctx)
+	if err != nil {
+		return fmt.Errorf("setup token: %w", err)
+	}
+	if token == "" {
+		if n, err := db.CountUsers(ctx); err == nil && n == 0 {
+			log.Info("setup pending: use the token in the setup-token file", "path", o.SetupTokenFile)
+		}
+		return nil
+	}
+	if o.SetupTokenFile != "" {
+		if err := writeSecretFile(o.SetupTokenFile, []byte(token+"\n")); err != nil {
+			return fmt.Errorf("write setup token: %w", err)
+		}
+	}
+	if o.Stderr != nil {
+		fmt.Fprintf(o.Stderr, "\nParley is not set up yet. One-time setup token (also in %s):\n\n    %s\n\n"+
+			"POST it to /api/v1/setup with the first administrator's username, password and display name.\n\n",
+			o.SetupTokenFile, token)
+	}
+	return nil
+}
+
+// writeSecretFile writes data to path with mode 0600, replacing any file.
+func writeSecretFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/cmd/parleyd/node"
+	"github.com/parleyhq/parley/httpapi"
+)
+
+// shutdownGrace bounds a graceful stop: in-flight requests get this long,
+// then connections are cut. Accepted messages are committed regardless.
+const shutdownGrace = 20 * time.Second
+
+// runServe prepares the data directory, starts the node and, on ctx's end
+// (SIGTERM), shuts it down cleanly.
+func runServe(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	dd, err := prepareDataDir(cfg, parley.SystemClock(), log)
+	if err != nil {
+		return err
+	}
+	proxies, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		return err
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = "sqlite:" + dd.DBFile
+	}
+	n, err := node.Start(ctx, node.Options{
+		DSN: dsn, KeyringFile: dd.KeyringFile, SetupTokenFile: dd.SetupTokenFile,
+		Certificate: dd.Certificate, Listen: cfg.Listen, TrustedProxies: proxies,
+		PublicOrigin: strings.TrimSuffix(cfg.PublicURL, "/"), Log: log, Stderr: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+
+	var redirect *http.Server
+	redirectErr := make(chan error, 1)
+	if cfg.HTTPRedirectListen != "" {
+		// T1: plain HTTP, if enabled at all, only redirects.
+		redirect = httpapi.NewRedirectServer(cfg.HTTPRedirectListen, cfg.HTTPSPort(), log)
+		go func() { redirectErr <- redirect.ListenAndServe() }()
+		log.Info("plain-HTTP redirect listener", "addr", cfg.HTTPRedirectListen)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-n.Err():
+		runErr = err
+	case err := <-redirectErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if redirect != nil {
+		_ = redirect.Shutdown(sctx)
+	}
+	if err := n.Shutdown(sctx); err != nil && runErr == nil && !errors.Is(err, context.DeadlineExceeded) {
+		runErr = err
+	}
+	return runErr
+}

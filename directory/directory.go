@@ -1,0 +1,89 @@
+// Package directory is the organisation directory (M5): the department tree
+// and user search. Department isolation (Z7) and titles come with the
+// authorization issue; every read already goes through a permission check.
+package directory
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/authz"
+)
+
+// Service implements parley.DirectoryService.
+type Service struct {
+	store parley.Store
+	audit parley.Auditor
+	now   parley.Clock
+}
+
+// New returns a Service.
+func New(store parley.Store, auditor parley.Auditor, now parley.Clock) *Service {
+	return &Service{store: store, audit: auditor, now: now}
+}
+
+var _ parley.DirectoryService = (*Service)(nil)
+
+// MaxResults bounds a directory search.
+const MaxResults = 200
+
+// Users searches users by username or display name.
+func (s *Service) Users(ctx context.Context, a *parley.Actor, query string, limit int) ([]*parley.User, error) {
+	if err := authz.Check(a, authz.PermDirectoryRead); err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(query) > 64 || !parley.CleanText(query) {
+		return nil, parley.Errorf(parley.CodeInvalid, "q must be at most 64 printable characters")
+	}
+	if limit <= 0 || limit > MaxResults {
+		limit = MaxResults
+	}
+	return s.store.ListUsers(ctx, strings.TrimSpace(query), limit)
+}
+
+// CreateDepartment adds a department under parent (the root if empty).
+func (s *Service) CreateDepartment(ctx context.Context, a *parley.Actor, name string, parent parley.DepartmentID) (*parley.Department, error) {
+	if err := authz.Check(a, authz.PermDepartmentsManage); err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 128 || !parley.CleanText(name) {
+		return nil, parley.Errorf(parley.CodeInvalid, "name must be 1 to 128 printable characters")
+	}
+	if parent == "" {
+		deps, err := s.store.ListDepartments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range deps {
+			if d.ParentID == "" {
+				parent = d.ID
+			}
+		}
+	} else if _, err := s.store.DepartmentByID(ctx, parent); err != nil {
+		if parley.IsNotFound(err) {
+			return nil, parley.Errorf(parley.CodeNotFound, "parent department not found")
+		}
+		return nil, err
+	}
+	d := &parley.Department{ID: parley.NewDepartmentID(), ParentID: parent, Name: name, CreatedAt: s.now()}
+	if err := s.audit.Record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username,
+		Action: "department.create", Target: string(d.ID), SourceIP: a.SourceIP,
+		Result: parley.ResultSuccess, Reason: "name=" + name}); err != nil {
+		return nil, parley.Errorf(parley.CodeUnavailable, "audit trail unavailable")
+	}
+	if err := s.store.CreateDepartment(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Departments lists the tree.
+func (s *Service) Departments(ctx context.Context, a *parley.Actor) ([]*parley.Department, error) {
+	if err := authz.Check(a, authz.PermDirectoryRead); err != nil {
+		return nil, err
+	}
+	return s.store.ListDepartments(ctx)
+}
