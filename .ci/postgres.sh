@@ -24,7 +24,7 @@ parley_pg_start() {
 	fi
 	if [ -z "$bindir" ]; then
 		# Debian keeps the server binaries out of PATH; take the newest.
-		bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+		bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 	fi
 	if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
 		echo "postgres.sh: no PostgreSQL server binaries found (apt-get install postgresql)" >&2

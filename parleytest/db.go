@@ -8,11 +8,8 @@ package parleytest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,45 +64,19 @@ func NewSQLite(t testing.TB) *sqldb.DB {
 	return db
 }
 
-// NewPostgres creates a database parley_test_<random> on the server named by
-// PARLEY_TEST_POSTGRES_DSN, opens a store on it with the same credentials
-// and TLS parameters, and drops it when the test ends. It skips the test if
-// the variable is unset.
+// NewPostgres opens a store on a fresh database (see NewPostgresDSN),
+// closed and dropped when the test ends. It skips the test if
+// PARLEY_TEST_POSTGRES_DSN is unset.
 func NewPostgres(t testing.TB) *sqldb.DB {
 	t.Helper()
-	adminDSN := os.Getenv(PostgresEnv)
-	if adminDSN == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s (source .ci/postgres.sh starts a server)", PostgresEnv)
-	}
-	u, err := url.Parse(adminDSN)
-	if err != nil {
-		t.Fatalf("%s is not a URL", PostgresEnv) // the error text would echo the password
-	}
+	dsn := NewPostgresDSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	admin, err := sql.Open("pgx", adminDSN)
+	db, err := sqldb.Open(ctx, dsn, discardLogger())
 	if err != nil {
-		t.Fatalf("postgres admin connection: %v", err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	// The name comes from hex digits only, so formatting it into the
-	// statement is safe: identifiers cannot be bound as parameters.
-	name := "parley_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	u.Path = "/" + name
-	db, err := sqldb.Open(ctx, u.String(), discardLogger())
-	if err != nil {
-		dropDatabase(t, admin, name)
 		t.Fatalf("open postgres: %v", err)
 	}
-	t.Cleanup(func() {
-		db.Close()
-		dropDatabase(t, admin, name)
-	})
+	t.Cleanup(func() { db.Close() }) // runs before the drop registered earlier
 	return db
 }
 

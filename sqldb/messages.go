@@ -35,8 +35,10 @@ type convState struct {
 // idempotency lookup per 256 client message IDs, multi-row INSERTs of up to
 // 64 messages, and one UPDATE per conversation.
 //
-// If it returns an error nothing was stored and the items' Msg, Duplicate and
-// Err are unspecified.
+// If it returns an error nothing was stored (unless the commit itself failed
+// ambiguously, e.g. the connection dropped during COMMIT) and the items' Msg,
+// Duplicate and Err are unspecified; resending the batch is safe either way,
+// because client_msg_id makes it idempotent.
 func (db *DB) AppendMessages(ctx context.Context, batch []*parley.PendingMessage, seal parley.SealFunc) error {
 	const op = "sqldb.AppendMessages"
 	for _, p := range batch {
