@@ -51,8 +51,25 @@ func NewDepartmentID() DepartmentID { return DepartmentID(randomID(prefixDepartm
 // NewConversationID returns a fresh random conversation ID.
 func NewConversationID() ConversationID { return ConversationID(randomID(prefixConversation)) }
 
-// NewMessageID returns a fresh random message ID.
-func NewMessageID() MessageID { return MessageID(randomID(prefixMessage)) }
+// NewMessageID returns a fresh message ID: 48 bits of Unix milliseconds then
+// 80 random bits, in an order-preserving base32. Time-ordered IDs are
+// inserted at the end of the primary-key index instead of at random places,
+// which keeps the group commit fast as the table grows. The time they show
+// is the sent_at every member sees anyway.
+func NewMessageID() MessageID {
+	var b [16]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
+	return MessageID(prefixMessage + strings.ToLower(sortableEncoding.EncodeToString(b[:])))
+}
+
+// sortableEncoding is base32 with the "extended hex" alphabet (0-9, A-V),
+// whose byte order is its numeric order.
+var sortableEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
 
 // Clock returns the current time. Services take one so that expiry, idle
 // timeouts and lockouts can be tested without sleeping.

@@ -3,6 +3,7 @@ package parleytest
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -61,6 +62,9 @@ type ServerOption func(*node.Options)
 
 // WithDSN runs the server on the given database.
 func WithDSN(dsn string) ServerOption { return func(o *node.Options) { o.DSN = dsn } }
+
+// WithLogger sends the server's logs to log (by default they are dropped).
+func WithLogger(log *slog.Logger) ServerOption { return func(o *node.Options) { o.Log = log } }
 
 // WithHTTPConfig overrides transport settings (queue sizes, revalidation).
 func WithHTTPConfig(c httpapi.Config) ServerOption { return func(o *node.Options) { o.HTTP = &c } }
