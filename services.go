@@ -69,6 +69,10 @@ type AuthService interface {
 	CreateUser(ctx context.Context, a *Actor, req NewUser) (UserID, error)
 	Sessions(ctx context.Context, a *Actor) ([]*Session, error)
 	RevokeSession(ctx context.Context, a *Actor, id string) error
+	// RequireStepUp refuses with step_up_required unless the actor used
+	// a second factor recently (A6); StepUp provides one.
+	RequireStepUp(a *Actor) error
+	StepUp(ctx context.Context, a *Actor, method, code, password string, m RequestMeta) (*Issued, error)
 }
 
 // SendResult is a stored message; Duplicate says an earlier request with the

@@ -17,6 +17,9 @@ type Store interface {
 	MessageStore
 	AuditStore
 	SettingStore
+	PasswordStore
+	WebAuthnStore
+	OTPStore
 	// Ping reports whether the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/crypt"
 )
 
 // badCredentials is the single answer to a failed login: it never says
@@ -84,33 +83,13 @@ const (
 	MethodRecoveryCode = "recovery_code"
 )
 
-// CompleteMFA finishes a login with a second factor. The pending token is
-// single-use: success replaces it with a new session token (A5, fixation),
-// and too many wrong codes void it.
+// CompleteMFA finishes a login with a TOTP or recovery code. The pending
+// token is single-use: success replaces it with a new session token (A5,
+// fixation), and too many wrong codes void it.
 func (s *Service) CompleteMFA(ctx context.Context, mfaToken, method, code string, m parley.RequestMeta) (*parley.Issued, error) {
-	if mfaToken == "" || len(mfaToken) > 128 {
-		return nil, badCredentials()
-	}
-	sess, err := s.store.SessionByTokenHash(ctx, crypt.HashToken(mfaToken))
+	sess, u, err := s.pendingLogin(ctx, mfaToken, m)
 	if err != nil {
-		if parley.IsNotFound(err) {
-			return nil, badCredentials()
-		}
 		return nil, err
-	}
-	now := s.now()
-	if sess.Stage != parley.SessionPendingMFA || !now.Before(sess.ExpiresAt) {
-		if sess.Stage == parley.SessionPendingMFA {
-			_ = s.store.DeleteSession(ctx, sess.ID)
-		}
-		return nil, badCredentials()
-	}
-	if err := s.throttle.allow(m.SourceIP, "mfa:"+string(sess.UserID)); err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByID(ctx, sess.UserID)
-	if err != nil {
-		return nil, badCredentials()
 	}
 	var verr error
 	switch method {
@@ -122,27 +101,7 @@ func (s *Service) CompleteMFA(ctx context.Context, mfaToken, method, code string
 		return nil, parley.Errorf(parley.CodeInvalid, "method must be %q or %q", MethodTOTP, MethodRecoveryCode)
 	}
 	if verr != nil {
-		if parley.ErrorCode(verr) == parley.CodeInternal {
-			return nil, verr
-		}
-		s.throttle.failed(m.SourceIP, "mfa:"+string(u.ID))
-		n, _ := s.store.IncrementSessionAttempts(ctx, sess.ID)
-		if n >= s.cfg.MaxMFAAttempts {
-			_ = s.store.DeleteSession(ctx, sess.ID)
-		}
-		_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.mfa",
-			SourceIP: m.SourceIP, Result: parley.ResultFailure, Reason: method + ": " + parley.ErrorMessage(verr)})
-		return nil, parley.Errorf(parley.CodeUnauthenticated, "invalid code")
+		return nil, s.failSecondFactor(ctx, sess, u, method, verr, m)
 	}
-	if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
-		return nil, err
-	}
-	issued, err := s.newSession(ctx, u.ID, parley.SessionActive, now, m)
-	if err != nil {
-		return nil, err
-	}
-	s.throttle.succeeded("mfa:" + string(u.ID))
-	_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login",
-		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess, Reason: "mfa " + method})
-	return issued, nil
+	return s.finishLogin(ctx, sess, u, method, m)
 }

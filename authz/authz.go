@@ -33,6 +33,14 @@ const (
 	PermUsersCreate         Permission = "users.create"
 	PermDepartmentsManage   Permission = "departments.manage"
 	PermAuditRead           Permission = "audit.read"
+	// PermCredentials covers changes to the caller's own credentials:
+	// password, second factors. Every user has it; it needs step-up.
+	PermCredentials Permission = "self.credentials"
+	// PermSecurityPolicy reads and changes security policy (password,
+	// session, MFA): the security admin's (Z10).
+	PermSecurityPolicy Permission = "security.policy"
+	// PermUsersUnlock lifts a lockout (A9).
+	PermUsersUnlock Permission = "users.unlock"
 )
 
 // All lists every permission the router may name; a test checks that each
@@ -41,7 +49,19 @@ var All = []Permission{
 	PermPublic, PermSelf,
 	PermConversationsCreate, PermConversationsRead, PermMessagesSend, PermMessagesRead,
 	PermDirectoryRead, PermUsersCreate, PermDepartmentsManage, PermAuditRead,
+	PermCredentials, PermSecurityPolicy, PermUsersUnlock,
 }
+
+// sensitive is the one table of operations that need a second factor used
+// within the step-up window (A6); TestSensitiveOperations pins it.
+var sensitive = map[Permission]bool{
+	PermCredentials:    true,
+	PermSecurityPolicy: true,
+	PermUsersUnlock:    true,
+}
+
+// NeedsStepUp reports whether operations under p are sensitive (A6).
+func NeedsStepUp(p Permission) bool { return sensitive[p] }
 
 // builtin maps each built-in role to its minimal permission set (Z2–Z5).
 // system_admin has no permission that reads message content (Z4): it reads
@@ -49,13 +69,13 @@ var All = []Permission{
 // auditor reads the audit trail and changes nothing (Z5).
 var builtin = map[parley.Role][]Permission{
 	parley.RoleUser: {
-		PermSelf, PermConversationsCreate, PermConversationsRead,
+		PermSelf, PermCredentials, PermConversationsCreate, PermConversationsRead,
 		PermMessagesSend, PermMessagesRead, PermDirectoryRead,
 	},
-	parley.RoleDepartmentAdmin: {PermSelf, PermDirectoryRead},
-	parley.RoleSystemAdmin:     {PermSelf, PermDirectoryRead, PermUsersCreate, PermDepartmentsManage},
-	parley.RoleSecurityAdmin:   {PermSelf, PermDirectoryRead},
-	parley.RoleAuditor:         {PermSelf, PermAuditRead},
+	parley.RoleDepartmentAdmin: {PermSelf, PermCredentials, PermDirectoryRead},
+	parley.RoleSystemAdmin:     {PermSelf, PermCredentials, PermDirectoryRead, PermUsersCreate, PermDepartmentsManage, PermUsersUnlock},
+	parley.RoleSecurityAdmin:   {PermSelf, PermCredentials, PermDirectoryRead, PermSecurityPolicy, PermUsersUnlock},
+	parley.RoleAuditor:         {PermSelf, PermCredentials, PermAuditRead},
 }
 
 // Known reports whether r is a built-in role.

@@ -26,6 +26,9 @@ type Services struct {
 	Directory parley.DirectoryService
 	Audit     parley.AuditService
 	Auditor   parley.Auditor // records transport-level denials
+	Passwords parley.PasswordService
+	WebAuthn  parley.WebAuthnService
+	OTP       parley.OTPService
 	// Ready reports whether the database and broker answer (/readyz).
 	Ready func(ctx context.Context) error
 }

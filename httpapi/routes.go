@@ -47,6 +47,16 @@ type call struct {
 }
 
 func (a *API) routeTable() []*route {
+	var rs []*route
+	rs = append(rs, a.coreRoutes()...)
+	rs = append(rs, a.passwordRoutes()...)
+	rs = append(rs, a.webauthnRoutes()...)
+	rs = append(rs, a.otpRoutes()...)
+	rs = append(rs, a.stepUpRoutes()...)
+	return rs
+}
+
+func (a *API) coreRoutes() []*route {
 	const v1 = "/api/v1"
 	return []*route{
 		{Method: "GET", Path: "/healthz", Perm: authz.PermPublic, Summary: "Liveness: 200 while the process is up", Status: 200, Handle: a.healthz},
@@ -169,6 +179,11 @@ func (a *API) prepare(rt *route, c *call) error {
 		if err := authz.Check(actor, rt.Perm); err != nil {
 			a.deny(c, actor, rt, err)
 			return err
+		}
+		if authz.NeedsStepUp(rt.Perm) {
+			if err := a.svc.Auth.RequireStepUp(actor); err != nil {
+				return err
+			}
 		}
 		c.actor = actor
 	}

@@ -241,3 +241,12 @@ type AuditRecord struct {
 type AuditList struct {
 	Records []AuditRecord `json:"records"`
 }
+
+// StepUpRequest proves a fresh second factor for sensitive operations (A6).
+// Method is "totp" or "recovery_code" (Code), or "password" (Password) for
+// a user who has no second factor.
+type StepUpRequest struct {
+	Method   string `json:"method"`
+	Code     string `json:"code,omitempty"`
+	Password string `json:"password,omitempty"`
+}

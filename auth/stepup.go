@@ -1,0 +1,68 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/parleyhq/parley"
+)
+
+// RequireStepUp answers step_up_required unless the actor used a second
+// factor within the step-up window (A6). The client then steps up
+// (POST /api/v1/auth/step-up) and retries.
+func (s *Service) RequireStepUp(a *parley.Actor) error {
+	if a.MFAAt.IsZero() || s.now().Sub(a.MFAAt) > StepUpWindow {
+		return parley.Errorf(parley.CodeStepUpRequired, "confirm with a second factor first (POST /api/v1/auth/step-up)")
+	}
+	return nil
+}
+
+// MethodPassword re-verifies the password; step-up accepts it only from a
+// user who has no second factor to offer.
+const MethodPassword = "password"
+
+// StepUp verifies a fresh factor and replaces the actor's session with one
+// that counts as verified now.
+func (s *Service) StepUp(ctx context.Context, a *parley.Actor, method, code, password string, m parley.RequestMeta) (*parley.Issued, error) {
+	u, err := s.store.UserByID(ctx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.throttle.allow(m.SourceIP, "stepup:"+string(u.ID)); err != nil {
+		return nil, err
+	}
+	var verr error
+	switch method {
+	case MethodTOTP:
+		verr = s.checkTOTP(ctx, u, code)
+	case MethodRecoveryCode:
+		verr = s.useRecoveryCode(ctx, u, code)
+	case MethodPassword:
+		if u.MFAEnrolled {
+			return nil, parley.Errorf(parley.CodeInvalid, "use a second factor: a password alone does not step up an account with MFA")
+		}
+		if len(password) > maxPasswordLen {
+			verr = parley.Errorf(parley.CodeUnauthenticated, "invalid credentials")
+			break
+		}
+		ok, _, herr := s.hasher.Verify(ctx, u.PasswordHash, password)
+		if herr != nil {
+			return nil, parley.Internal("auth.StepUp", herr)
+		}
+		if !ok {
+			verr = parley.Errorf(parley.CodeUnauthenticated, "invalid credentials")
+		}
+	default:
+		return nil, parley.Errorf(parley.CodeInvalid, "method must be %q, %q or %q", MethodTOTP, MethodRecoveryCode, MethodPassword)
+	}
+	if verr != nil {
+		if parley.ErrorCode(verr) == parley.CodeInternal {
+			return nil, verr
+		}
+		s.throttle.failed(m.SourceIP, "stepup:"+string(u.ID))
+		_ = s.record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username, Action: "auth.step_up",
+			SourceIP: m.SourceIP, Result: parley.ResultFailure, Reason: method + ": " + parley.ErrorMessage(verr)})
+		return nil, parley.Errorf(parley.CodeUnauthenticated, "invalid credentials")
+	}
+	s.throttle.succeeded("stepup:" + string(u.ID))
+	return s.finishStepUp(ctx, a, method, m)
+}
