@@ -97,3 +97,20 @@ func (s *Service) finishStepUp(ctx context.Context, a *parley.Actor, method stri
 		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess, Reason: method})
 	return issued, nil
 }
+
+// codeMethods are the second factors proven by a typed code, accepted alike
+// by /auth/mfa and step-up. Ceremonies (passkeys, push) have their own
+// routes and end in finishLogin or finishStepUp too.
+var codeMethods = []string{MethodTOTP, MethodRecoveryCode}
+
+// verifyCode checks a code-based factor. known is false for a method that
+// is not a code method; err is a failure to be reported uniformly.
+func (s *Service) verifyCode(ctx context.Context, u *parley.User, method, code string) (known bool, err error) {
+	switch method {
+	case MethodTOTP:
+		return true, s.checkTOTP(ctx, u, code)
+	case MethodRecoveryCode:
+		return true, s.useRecoveryCode(ctx, u, code)
+	}
+	return false, nil
+}

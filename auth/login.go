@@ -91,14 +91,9 @@ func (s *Service) CompleteMFA(ctx context.Context, mfaToken, method, code string
 	if err != nil {
 		return nil, err
 	}
-	var verr error
-	switch method {
-	case MethodTOTP:
-		verr = s.checkTOTP(ctx, u, code)
-	case MethodRecoveryCode:
-		verr = s.useRecoveryCode(ctx, u, code)
-	default:
-		return nil, parley.Errorf(parley.CodeInvalid, "method must be %q or %q", MethodTOTP, MethodRecoveryCode)
+	known, verr := s.verifyCode(ctx, u, method, code)
+	if !known {
+		return nil, parley.Errorf(parley.CodeInvalid, "method must be one of %v", codeMethods)
 	}
 	if verr != nil {
 		return nil, s.failSecondFactor(ctx, sess, u, method, verr, m)

@@ -30,13 +30,10 @@ func (s *Service) StepUp(ctx context.Context, a *parley.Actor, method, code, pas
 	if err := s.throttle.allow(m.SourceIP, "stepup:"+string(u.ID)); err != nil {
 		return nil, err
 	}
-	var verr error
-	switch method {
-	case MethodTOTP:
-		verr = s.checkTOTP(ctx, u, code)
-	case MethodRecoveryCode:
-		verr = s.useRecoveryCode(ctx, u, code)
-	case MethodPassword:
+	known, verr := s.verifyCode(ctx, u, method, code)
+	switch {
+	case known:
+	case method == MethodPassword:
 		if u.MFAEnrolled {
 			return nil, parley.Errorf(parley.CodeInvalid, "use a second factor: a password alone does not step up an account with MFA")
 		}
@@ -52,7 +49,7 @@ func (s *Service) StepUp(ctx context.Context, a *parley.Actor, method, code, pas
 			verr = parley.Errorf(parley.CodeUnauthenticated, "invalid credentials")
 		}
 	default:
-		return nil, parley.Errorf(parley.CodeInvalid, "method must be %q, %q or %q", MethodTOTP, MethodRecoveryCode, MethodPassword)
+		return nil, parley.Errorf(parley.CodeInvalid, "method must be one of %v or %q", codeMethods, MethodPassword)
 	}
 	if verr != nil {
 		if parley.ErrorCode(verr) == parley.CodeInternal {

@@ -393,19 +393,35 @@ func TestE2ETailJSON(t *testing.T) {
 	// Follow one conversation only.
 	out, errb, cancel, exit := c.runTail(ctx, "--json", conv)
 	defer cancel()
-	// --json prints nothing on stderr once synced, so wait for the server
-	// to deliver a first message instead, sent until tail has connected:
-	// the sync from the starting cursor delivers it even if it was sent
-	// before the WebSocket was up.
 	if _, err := bob.Send(ctx, other, "o-1", "ignored"); err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i <= 3; i++ {
+	// In --json mode tail says nothing when it is ready, and a message sent
+	// before it has loaded the conversation list counts as old. So bob
+	// keeps sending until one is printed; whichever that is, tail must then
+	// print every later message exactly once, in order.
+	send := func(i int) {
 		if _, err := bob.Send(ctx, conv, fmt.Sprintf("b-%d", i), fmt.Sprintf("msg %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(ctx, t, out, `"msg 3"`, errb)
+	n := 0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(out.String(), `"body"`) {
+		n++
+		send(n)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("tail printed nothing: %q", errb.String())
+		case <-tick.C:
+		}
+	}
+	for range 3 {
+		n++
+		send(n)
+	}
+	waitFor(ctx, t, out, fmt.Sprintf(`"msg %d"`, n), errb)
 	cancel()
 	waitExit(ctx, t, exit, errb)
 
@@ -415,13 +431,21 @@ func TestE2ETailJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
-		if m.ConversationID != conv || m.SenderID != bob.UserID || m.Body != fmt.Sprintf("msg %d", m.Seq) {
+		if m.Type != "message" || m.ConversationID != conv || m.SenderID != bob.UserID || m.Body != fmt.Sprintf("msg %d", m.Seq) || m.MessageID == "" {
 			t.Errorf("line %q", line)
 		}
 		seqs = append(seqs, m.Seq)
 	}
-	if fmt.Sprint(seqs) != "[1 2 3]" {
-		t.Errorf("printed seqs %v, want [1 2 3]", seqs)
+	if len(seqs) < 4 || seqs[len(seqs)-1] != int64(n) {
+		t.Fatalf("printed seqs %v, want a run ending at %d", seqs, n)
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Errorf("printed seqs %v: not contiguous", seqs)
+		}
+	}
+	if errb.String() != "" {
+		t.Errorf("tail --json stderr %q", errb.String())
 	}
 }
 
