@@ -58,6 +58,7 @@ type Service struct {
 	cfg      Config
 	policy   PasswordPolicy
 	throttle *throttle
+	mfa      mfaCache
 	// SessionEnded, if set, is told of sessions that ended (logout,
 	// rotation) so that open WebSockets on them close at once (A5).
 	SessionEnded func(ids []string)

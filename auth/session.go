@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/authz"
 	"github.com/parleyhq/parley/crypt"
 )
 
@@ -55,10 +54,16 @@ func (s *Service) Authenticate(ctx context.Context, token string, m parley.Reque
 			return nil, err
 		}
 	}
+	mustEnrol := false
+	if !u.MFAEnrolled {
+		if mustEnrol, err = s.mfaRequired(ctx, u); err != nil {
+			return nil, err
+		}
+	}
 	return &parley.Actor{
 		UserID: u.ID, Username: u.Username, DepartmentID: u.DepartmentID, Roles: u.Roles,
 		SessionID: sess.ID, MFAAt: sess.MFAAt, SourceIP: m.SourceIP, UserAgent: m.UserAgent,
-		MFAEnrollmentPending: authz.RequiresMFA(u.Roles) && !u.MFAEnrolled,
+		MFAEnrollmentPending: mustEnrol,
 	}, nil
 }
 

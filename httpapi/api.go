@@ -29,6 +29,7 @@ type Services struct {
 	Passwords parley.PasswordService
 	WebAuthn  parley.WebAuthnService
 	OTP       parley.OTPService
+	MFAPolicy parley.MFAPolicyService
 	// Ready reports whether the database and broker answer (/readyz).
 	Ready func(ctx context.Context) error
 }

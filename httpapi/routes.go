@@ -53,6 +53,7 @@ func (a *API) routeTable() []*route {
 	rs = append(rs, a.webauthnRoutes()...)
 	rs = append(rs, a.otpRoutes()...)
 	rs = append(rs, a.stepUpRoutes()...)
+	rs = append(rs, a.policyRoutes()...)
 	return rs
 }
 

@@ -250,3 +250,17 @@ type StepUpRequest struct {
 	Code     string `json:"code,omitempty"`
 	Password string `json:"password,omitempty"`
 }
+
+// MFAPolicy is the MFA roll-out policy (A2): MFA for everyone, or by
+// department subtree with an optional grace period.
+type MFAPolicy struct {
+	RequireAll  bool                `json:"require_all"`
+	Departments []DepartmentMFARule `json:"departments"`
+}
+
+// DepartmentMFARule requires MFA in a department and its sub-departments
+// from GraceUntil on (at once if absent).
+type DepartmentMFARule struct {
+	DepartmentID string     `json:"department_id"`
+	GraceUntil   *time.Time `json:"grace_until,omitempty"`
+}

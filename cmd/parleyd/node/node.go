@@ -128,7 +128,7 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 	}
 	hcfg.TrustedProxies, hcfg.PublicOrigin = o.TrustedProxies, o.PublicOrigin
 	api := httpapi.New(httpapi.Services{
-		Auth: authSvc, Chat: chatSvc, Directory: directory.New(db, rec, now), Audit: rec, Auditor: rec,
+		Auth: authSvc, MFAPolicy: authSvc, Chat: chatSvc, Directory: directory.New(db, rec, now), Audit: rec, Auditor: rec,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
