@@ -81,10 +81,14 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *parley.Actor, code string,
 	if err := s.store.SetTOTP(ctx, u.ID, u.TOTPSecretSealed, true); err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteSession(ctx, a.SessionID); err != nil && !parley.IsNotFound(err) {
+	// An MFA change ends every session of the user, this one included:
+	// one that an attacker opened with the password alone must not
+	// survive the owner's enrolment (A5).
+	ended, err := s.store.DeleteUserSessions(ctx, u.ID, "")
+	if err != nil {
 		return nil, err
 	}
-	s.endSessions(a.SessionID)
+	s.endSessions(ended...)
 	issued, err := s.newSession(ctx, u.ID, parley.SessionActive, s.now(), m)
 	if err != nil {
 		return nil, err

@@ -62,6 +62,11 @@ func TestSetupAndMFAEnrolmentGate(t *testing.T) {
 		}
 		_, err = c.ConfirmTOTP(ctx, "000000")
 		expectCode(t, err, "unauthenticated")
+		// A second session opened with the password alone…
+		other := s.Client()
+		if _, err := other.Login(ctx, "admin", parleytest.Password); err != nil {
+			t.Fatal(err)
+		}
 		oldToken := c.Token()
 		conf, err := c.ConfirmTOTP(ctx, s.TOTPCode(enr.Secret))
 		if err != nil {
@@ -73,6 +78,8 @@ func TestSetupAndMFAEnrolmentGate(t *testing.T) {
 		old, _ := client.New(s.URL, client.WithCAFile(s.CAFile), client.WithToken(oldToken))
 		_, err = old.Me(ctx)
 		expectCode(t, err, "unauthenticated") // session fixation: the old ID is dead
+		_, err = other.Me(ctx)
+		expectCode(t, err, "unauthenticated") // …ends with the MFA change (A5)
 		if _, err := c.CreateUser(ctx, wire.CreateUserRequest{Username: "dana", DisplayName: "Dana", Password: parleytest.Password}); err != nil {
 			t.Fatal(err)
 		}
