@@ -109,6 +109,11 @@ type DirectoryService interface {
 	Users(ctx context.Context, a *Actor, query string, limit int) ([]*User, error)
 	CreateDepartment(ctx context.Context, a *Actor, name string, parent DepartmentID) (*Department, error)
 	Departments(ctx context.Context, a *Actor) ([]*Department, error)
+	// UpdateDepartment renames a department and/or moves it under another.
+	UpdateDepartment(ctx context.Context, a *Actor, id DepartmentID, name *string, parent *DepartmentID) (*Department, error)
+	// MergeDepartment moves from's members and sub-departments into into
+	// and deletes from.
+	MergeDepartment(ctx context.Context, a *Actor, from, into DepartmentID) error
 }
 
 // AuditService reads the audit trail (package audit).

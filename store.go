@@ -12,6 +12,7 @@ import (
 type Store interface {
 	UserStore
 	DepartmentStore
+	DepartmentEditor
 	SessionStore
 	ConversationStore
 	MessageStore
@@ -187,4 +188,13 @@ type Broker interface {
 // written, and a sensitive operation must then be refused (L5).
 type Auditor interface {
 	Record(ctx context.Context, rec AuditRecord) error
+}
+
+// DepartmentEditor changes the department tree (M5).
+type DepartmentEditor interface {
+	// UpdateDepartment sets the name and parent of a department.
+	UpdateDepartment(ctx context.Context, d *Department) error
+	// MergeDepartment moves every member and sub-department of from into
+	// into, then deletes from, in one transaction.
+	MergeDepartment(ctx context.Context, from, into DepartmentID) error
 }

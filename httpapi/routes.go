@@ -54,6 +54,7 @@ func (a *API) routeTable() []*route {
 	rs = append(rs, a.otpRoutes()...)
 	rs = append(rs, a.stepUpRoutes()...)
 	rs = append(rs, a.policyRoutes()...)
+	rs = append(rs, a.directoryRoutes()...)
 	return rs
 }
 
