@@ -26,6 +26,10 @@ const (
 	CodeInternal              Code = "internal"
 )
 
+// CodePasswordChangeRequired: the password expired (A3); the session may
+// only change it, read "me" and log out.
+const CodePasswordChangeRequired Code = "password_change_required"
+
 // Error is the one error type of Parley. Message is safe to show to the
 // caller; Err is the cause, for logs only, and never leaves the server.
 type Error struct {

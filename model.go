@@ -188,6 +188,10 @@ type Actor struct {
 	// and who has not enrolled yet: such a session may only enrol, read
 	// "me" and log out (API-CORE.md).
 	MFAEnrollmentPending bool
+	// PasswordChangeRequired is true when the user's password is older
+	// than the password policy allows (A3): such a session may only
+	// change the password, read "me" and log out.
+	PasswordChangeRequired bool
 	// ConnID identifies the WebSocket connection an operation came from,
 	// so that its own echo can be replaced by an ack; empty for REST.
 	ConnID string

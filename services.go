@@ -27,6 +27,9 @@ type LoginResult struct {
 	Issued   *Issued
 	MFAToken string   // set when a second factor is due
 	Methods  []string // the factors the user can use
+	// Notices are what the user must be told (NoticeAccountWasLocked,
+	// NoticePasswordExpired); empty almost always.
+	Notices []string
 }
 
 // SetupRequest creates the first administrator with the one-time token.

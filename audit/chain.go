@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -142,7 +143,7 @@ func encode(rec *parley.AuditRecord) ([]byte, error) {
 		return nil, errors.New("prev_hash is not 32 bytes")
 	}
 	var seq [8]byte
-	binary.BigEndian.PutUint64(seq[:], uint64(rec.Seq))
+	binary.BigEndian.PutUint64(seq[:], uint64(rec.Seq)) // #nosec G115 -- two's complement bit pattern is the specified encoding (docs/audit-chain.md)
 	fields := [...][]byte{
 		[]byte(encodingLabel),
 		seq[:],
@@ -162,7 +163,13 @@ func encode(rec *parley.AuditRecord) ([]byte, error) {
 	}
 	b := make([]byte, 0, n)
 	for _, f := range fields {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
+		// A field over 4 GiB would wrap its length prefix and let two
+		// records encode alike; refuse it rather than hash it.
+		fl := len(f)
+		if fl > math.MaxUint32 {
+			return nil, errors.New("field longer than 4 GiB")
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(fl))
 		b = append(b, f...)
 	}
 	return b, nil

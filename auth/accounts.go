@@ -82,7 +82,12 @@ func (s *Service) newUser(ctx context.Context, username, displayName, password s
 	if err := authz.CheckRoleSet(roles); err != nil {
 		return nil, err
 	}
-	if err := s.policy.Check(password, username, displayName); err != nil {
+	pol, err := s.passwordPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A new account has no second factor yet: the stricter minimum applies.
+	if err := s.checkNewPassword(ctx, pol, password, username, displayName, false); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
@@ -117,7 +122,15 @@ func joinRoles(roles []parley.Role) string {
 	return s
 }
 
-// Me returns the actor's account.
+// Me returns the actor's account. Its MFAEnrolled says whether the user
+// has any cryptographic second factor, TOTP or passkey.
 func (s *Service) Me(ctx context.Context, a *parley.Actor) (*parley.User, error) {
-	return s.store.UserByID(ctx, a.UserID)
+	u, err := s.store.UserByID(ctx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.MFAEnrolled, err = s.hasCryptoFactor(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }

@@ -32,6 +32,12 @@ type Config struct {
 	SetupTokenTTL time.Duration
 	// AfterSetup runs once setup succeeded (serve removes the token file).
 	AfterSetup func()
+	// WebAuthnRPID is the passkey relying-party ID, the host name passkeys
+	// are bound to ("localhost" if empty); WebAuthnOrigins are the https
+	// origins the browser may report, each on that host or under it (A1).
+	// NewWebAuthn refuses an empty origin list; cmd/parleyd/node fills both.
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // DefaultConfig returns the checklist defaults.
@@ -56,9 +62,12 @@ type Service struct {
 	now      parley.Clock
 	log      *slog.Logger
 	cfg      Config
-	policy   PasswordPolicy
+	pwPolicy passwordPolicyCache // A3: data in the database (password.go)
 	throttle *throttle
 	mfa      mfaCache
+	// otp offers one-time codes and push approval at login (otp.go); nil
+	// until NewOTP, and then neither is offered.
+	otp *OTP
 	// SessionEnded, if set, is told of sessions that ended (logout,
 	// rotation) so that open WebSockets on them close at once (A5).
 	SessionEnded func(ids []string)
@@ -69,7 +78,6 @@ func New(store parley.Store, keys parley.KeyProvider, hasher *crypt.PasswordHash
 	auditor parley.Auditor, now parley.Clock, log *slog.Logger, cfg Config) *Service {
 	return &Service{
 		store: store, keys: keys, hasher: hasher, audit: auditor, now: now, log: log, cfg: cfg,
-		policy:   ChecklistPolicy(),
 		throttle: newThrottle(now),
 	}
 }

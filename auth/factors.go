@@ -114,3 +114,13 @@ func (s *Service) verifyCode(ctx context.Context, u *parley.User, method, code s
 	}
 	return false, nil
 }
+
+// hasCryptoFactor reports whether u has a cryptographic second factor:
+// confirmed TOTP or a passkey (A10). One-time codes by e-mail or SMS are
+// not such a factor.
+func (s *Service) hasCryptoFactor(ctx context.Context, u *parley.User) (bool, error) {
+	if u.MFAEnrolled {
+		return true, nil
+	}
+	return s.hasPasskey(ctx, u.ID)
+}

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,19 +36,40 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 		s.hasher.DummyVerify(ctx, password)
 		return fail("", "malformed credentials")
 	}
+	pol, err := s.passwordPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The lock state is read for every name, known or not, and a failure
+	// is counted for every name alike (lockout.go): same queries, same
+	// argon2id work, same answer.
+	lock, err := s.store.LoginLock(ctx, username)
+	if err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserByUsername(ctx, username)
 	if err != nil && !parley.IsNotFound(err) {
 		return nil, err
 	}
+	ok, rehash := false, false
+	var uid parley.UserID
 	if u == nil {
 		s.hasher.DummyVerify(ctx, password)
-		return fail("", "unknown user")
+	} else {
+		uid = u.ID
+		if ok, rehash, err = s.hasher.Verify(ctx, u.PasswordHash, password); err != nil {
+			return nil, parley.Internal("auth.Login", err)
+		}
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, u.PasswordHash, password)
-	if err != nil {
-		return nil, parley.Internal("auth.Login", err)
+	if lock.Locked(s.now()) {
+		// A3/A9: locked, whatever the password; answered like a wrong one.
+		return fail(uid, "account locked")
 	}
 	if !ok {
+		s.countFailure(ctx, pol, username, u, m)
+		if u == nil {
+			return fail("", "unknown user")
+		}
 		return fail(u.ID, "wrong password")
 	}
 	if u.Status != parley.UserActive {
@@ -59,14 +82,22 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 		}
 	}
 	s.throttle.succeeded(key)
-	if u.MFAEnrolled {
+	notices, err := s.loginNotices(ctx, pol, u, lock, m)
+	if err != nil {
+		return nil, err
+	}
+	methods, err := s.secondFactorMethods(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if len(methods) > 0 {
 		issued, err := s.newSession(ctx, u.ID, parley.SessionPendingMFA, time.Time{}, m)
 		if err != nil {
 			return nil, err
 		}
 		_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login_password",
 			SourceIP: m.SourceIP, Result: parley.ResultSuccess, Reason: "second factor required"})
-		return &parley.LoginResult{MFAToken: issued.Token, Methods: []string{MethodTOTP, MethodRecoveryCode}}, nil
+		return &parley.LoginResult{MFAToken: issued.Token, Methods: methods, Notices: notices}, nil
 	}
 	issued, err := s.newSession(ctx, u.ID, parley.SessionActive, time.Time{}, m)
 	if err != nil {
@@ -74,7 +105,55 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 	}
 	_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login",
 		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess})
-	return &parley.LoginResult{Issued: issued}, nil
+	return &parley.LoginResult{Issued: issued, Notices: notices}, nil
+}
+
+// loginNotices resets the failure count after a login that passed the
+// password and says what the user must be told (A9, A3): that the account
+// was locked since their last login, and that their password has expired
+// (the session may then only change it). Both are audited.
+func (s *Service) loginNotices(ctx context.Context, p parley.PasswordPolicy, u *parley.User, lock *parley.LoginLock, m parley.RequestMeta) ([]string, error) {
+	var notices []string
+	if lock.Failures > 0 || lock.NoticePending {
+		told, err := s.store.ClearLoginFailures(ctx, u.Username, true)
+		if err != nil {
+			return nil, err
+		}
+		if told {
+			notices = append(notices, parley.NoticeAccountWasLocked)
+		}
+	}
+	if passwordExpired(p, u, s.now()) {
+		notices = append(notices, parley.NoticePasswordExpired)
+		_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.password_expired",
+			Target: string(u.ID), SourceIP: m.SourceIP, Result: parley.ResultSuccess,
+			Reason: "password older than " + strconv.Itoa(p.MaxAgeDays) + " days; session limited to changing it"})
+	}
+	return notices, nil
+}
+
+// secondFactorMethods lists the second factors u can finish a login with
+// (A1); none means the password alone signs u in. Asked only after the
+// password verified, so it costs unknown and known users nothing unequal.
+func (s *Service) secondFactorMethods(ctx context.Context, u *parley.User) ([]string, error) {
+	var methods []string
+	if u.MFAEnrolled {
+		methods = append(methods, MethodTOTP, MethodRecoveryCode)
+	}
+	passkey, err := s.hasPasskey(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if passkey {
+		methods = append(methods, MethodWebAuthn)
+	}
+	// One-time codes by e-mail/SMS for users whom policy does not require
+	// a cryptographic factor, and push approval (otp.go, push.go; A10).
+	extra, err := s.otp.loginMethods(ctx, u, methods)
+	if err != nil {
+		return nil, err
+	}
+	return append(methods, extra...), nil
 }
 
 // Second-factor methods of /auth/mfa.
@@ -92,8 +171,11 @@ func (s *Service) CompleteMFA(ctx context.Context, mfaToken, method, code string
 		return nil, err
 	}
 	known, verr := s.verifyCode(ctx, u, method, code)
+	if !known { // an e-mail or SMS code (otp.go)
+		known, verr = s.otp.verifyLoginCode(ctx, sess, u, method, code)
+	}
 	if !known {
-		return nil, parley.Errorf(parley.CodeInvalid, "method must be one of %v", codeMethods)
+		return nil, parley.Errorf(parley.CodeInvalid, "method must be one of %v", append(slices.Clone(codeMethods), otpMethods...))
 	}
 	if verr != nil {
 		return nil, s.failSecondFactor(ctx, sess, u, method, verr, m)

@@ -1,42 +1,71 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/auth/breached"
 )
 
 const (
 	maxUsernameLen    = 64
-	maxPasswordLen    = 256 // argon2id takes any length; bound the work and the body
+	maxPasswordLen    = parley.MaxPasswordBytes // argon2id takes any length; bound the work and the body
 	maxDisplayNameLen = 128
 )
 
-// PasswordPolicy is the password rule set (A3). It will become data in the
-// database with the presets checklist, nist and mlps3 (identity issue); the
-// checklist preset is the default.
-type PasswordPolicy struct {
-	MinLength      int
-	RequireClasses bool // upper, lower, digit and special all required
+// checkNewPassword checks a password someone wants to set against the
+// policy in force, the user's names and the organisation's name. hasMFA
+// picks the minimum length (NIST: 8 with a second factor, 15 without).
+func (s *Service) checkNewPassword(ctx context.Context, p parley.PasswordPolicy, password, username, displayName string, hasMFA bool) error {
+	if len(password) > maxPasswordLen { // before any other work (A7)
+		return parley.Errorf(parley.CodeInvalid, "password must be at most %d bytes", maxPasswordLen)
+	}
+	org, err := s.orgName(ctx)
+	if err != nil {
+		return err
+	}
+	return checkPassword(p, password, passwordSubject{Username: username, DisplayName: displayName, OrgName: org, HasMFA: hasMFA})
 }
 
-// ChecklistPolicy is the audit checklist's rule: at least 12 characters
-// with upper case, lower case, a digit and a special character.
-func ChecklistPolicy() PasswordPolicy { return PasswordPolicy{MinLength: 12, RequireClasses: true} }
+// orgName is the name of the root department: the organisation's name,
+// which a password must not contain. Empty before the first setup.
+func (s *Service) orgName(ctx context.Context) (string, error) {
+	deps, err := s.store.ListDepartments(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range deps {
+		if d.ParentID == "" {
+			return d.Name, nil
+		}
+	}
+	return "", nil
+}
 
-// Check says which rule a password breaks, if any. It never echoes the
-// password.
-func (p PasswordPolicy) Check(password, username, displayName string) error {
-	n := utf8.RuneCountInString(password)
+// passwordSubject is what a password must not contain, and whether its
+// owner has a second factor.
+type passwordSubject struct {
+	Username, DisplayName, OrgName string
+	HasMFA                         bool
+}
+
+// checkPassword says which rule of p a password breaks, if any (A3). The
+// message names the rule and never echoes the password. Rules, in order:
+// length cap, UTF-8, minimum length (in characters), the four character
+// classes when required, no username, display name or organisation name
+// inside (case-insensitively), and not on the common/breached list.
+func checkPassword(p parley.PasswordPolicy, password string, who passwordSubject) error {
 	switch {
-	case !utf8.ValidString(password):
-		return parley.Errorf(parley.CodeInvalid, "password must be valid UTF-8")
-	case n < p.MinLength:
-		return parley.Errorf(parley.CodeInvalid, "password must be at least %d characters", p.MinLength)
 	case len(password) > maxPasswordLen:
 		return parley.Errorf(parley.CodeInvalid, "password must be at most %d bytes", maxPasswordLen)
+	case !utf8.ValidString(password):
+		return parley.Errorf(parley.CodeInvalid, "password must be valid UTF-8")
+	}
+	if min := p.MinLengthFor(who.HasMFA); utf8.RuneCountInString(password) < min {
+		return parley.Errorf(parley.CodeInvalid, "password must be at least %d characters", min)
 	}
 	if p.RequireClasses {
 		var upper, lower, digit, special bool
@@ -58,13 +87,35 @@ func (p PasswordPolicy) Check(password, username, displayName string) error {
 		}
 	}
 	lp := strings.ToLower(password)
-	if username != "" && strings.Contains(lp, strings.ToLower(username)) {
+	if who.Username != "" && strings.Contains(lp, strings.ToLower(who.Username)) {
 		return parley.Errorf(parley.CodeInvalid, "password must not contain the username")
 	}
-	if len(displayName) >= 4 && strings.Contains(lp, strings.ToLower(displayName)) {
+	if containsName(lp, who.DisplayName) {
 		return parley.Errorf(parley.CodeInvalid, "password must not contain the display name")
 	}
+	if containsName(lp, who.OrgName) {
+		return parley.Errorf(parley.CodeInvalid, "password must not contain the organisation name")
+	}
+	if breached.Contains(password) {
+		return parley.Errorf(parley.CodeInvalid, "password is on the list of common or breached passwords")
+	}
 	return nil
+}
+
+// containsName reports whether lower-cased password lp contains name or
+// any word of it of four characters or more ("Sun Wukong" catches
+// "wukong"); shorter words would refuse too much by accident.
+func containsName(lp, name string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if utf8.RuneCountInString(name) >= 4 && strings.Contains(lp, name) {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if utf8.RuneCountInString(w) >= 4 && strings.Contains(lp, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateUsername allows 3–64 characters of ASCII letters, digits, '.', '_'

@@ -34,7 +34,13 @@ func (s *Service) StepUp(ctx context.Context, a *parley.Actor, method, code, pas
 	switch {
 	case known:
 	case method == MethodPassword:
-		if u.MFAEnrolled {
+		// Any second factor the user has (TOTP, passkey, a confirmed
+		// e-mail or phone for codes) must be used instead (A6).
+		methods, err := s.secondFactorMethods(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if len(methods) > 0 {
 			return nil, parley.Errorf(parley.CodeInvalid, "use a second factor: a password alone does not step up an account with MFA")
 		}
 		if len(password) > maxPasswordLen {

@@ -13,8 +13,8 @@ import (
 // stop many clients from guessing one password. Failures cost more than
 // successes: a good password drains nothing extra.
 //
-// It is per node; across nodes the full identity issue moves the counters
-// to the shared broker. The account lockout of A3 also comes there.
+// It is per node, a first line in front of the account lockout (A3, A9)
+// that lockout.go keeps in the database and so shares across nodes.
 type throttle struct {
 	now parley.Clock
 	mu  sync.Mutex

@@ -36,6 +36,15 @@ func (s *Service) EnrollTOTP(ctx context.Context, a *parley.Actor) (*parley.TOTP
 	if u.MFAEnrolled {
 		return nil, parley.Errorf(parley.CodeConflict, "TOTP is already enrolled")
 	}
+	// Adding a factor to an account that has one (a passkey) is an MFA
+	// change: it needs step-up (A6). A first factor needs none.
+	if has, err := s.hasPasskey(ctx, u.ID); err != nil {
+		return nil, err
+	} else if has {
+		if err := s.RequireStepUp(a); err != nil {
+			return nil, err
+		}
+	}
 	key, err := totp.Generate(totp.GenerateOpts{
 		Issuer: s.cfg.TOTPIssuer, AccountName: u.Username, Period: 30,
 		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,

@@ -41,6 +41,9 @@ const (
 	PermSecurityPolicy Permission = "security.policy"
 	// PermUsersUnlock lifts a lockout (A9).
 	PermUsersUnlock Permission = "users.unlock"
+	// PermSystemInfo reads the server's build information and SBOM (V1):
+	// the system admin's. It reveals versions, not data.
+	PermSystemInfo Permission = "system.info"
 )
 
 // All lists every permission the router may name; a test checks that each
@@ -49,7 +52,7 @@ var All = []Permission{
 	PermPublic, PermSelf,
 	PermConversationsCreate, PermConversationsRead, PermMessagesSend, PermMessagesRead,
 	PermDirectoryRead, PermUsersCreate, PermDepartmentsManage, PermAuditRead,
-	PermCredentials, PermSecurityPolicy, PermUsersUnlock,
+	PermCredentials, PermSecurityPolicy, PermUsersUnlock, PermSystemInfo,
 }
 
 // sensitive is the one table of operations that need a second factor used
@@ -73,7 +76,7 @@ var builtin = map[parley.Role][]Permission{
 		PermMessagesSend, PermMessagesRead, PermDirectoryRead,
 	},
 	parley.RoleDepartmentAdmin: {PermSelf, PermCredentials, PermDirectoryRead},
-	parley.RoleSystemAdmin:     {PermSelf, PermCredentials, PermDirectoryRead, PermUsersCreate, PermDepartmentsManage, PermUsersUnlock},
+	parley.RoleSystemAdmin:     {PermSelf, PermCredentials, PermDirectoryRead, PermUsersCreate, PermDepartmentsManage, PermUsersUnlock, PermSystemInfo},
 	parley.RoleSecurityAdmin:   {PermSelf, PermCredentials, PermDirectoryRead, PermSecurityPolicy, PermUsersUnlock},
 	parley.RoleAuditor:         {PermSelf, PermCredentials, PermAuditRead},
 }

@@ -3,6 +3,7 @@ package crypt
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 
 	"github.com/parleyhq/parley"
 )
@@ -12,7 +13,7 @@ import (
 const (
 	labelMessage = "parley/msg/v1"
 	labelDataKey = "parley/dek/v1"
-	labelSecret  = "parley/secret/v1"
+	labelSecret  = "parley/secret/v1" // #nosec G101 -- a domain-separation label, not a credential
 )
 
 // errMessageUnbound refuses to seal a message whose identity is incomplete:
@@ -68,18 +69,28 @@ func dataKeyAAD(conv parley.ConversationID, epoch int) []byte {
 
 // appendString appends a 32-bit big-endian length and s.
 func appendString(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	b = binary.BigEndian.AppendUint32(b, lenPrefix(len(s)))
 	return append(b, s...)
 }
 
 // appendBytes appends a 32-bit big-endian length and p.
 func appendBytes(b, p []byte) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
+	b = binary.BigEndian.AppendUint32(b, lenPrefix(len(p)))
 	return append(b, p...)
+}
+
+// lenPrefix returns n as a 32-bit length prefix. The fields are labels,
+// IDs and caller AAD, far below 4 GiB; a longer one would wrap and let two
+// distinct encodings collide, so it is a programming error, not input.
+func lenPrefix(n int) uint32 {
+	if n < 0 || n > math.MaxUint32 {
+		panic("crypt: length-prefixed field longer than 4 GiB")
+	}
+	return uint32(n)
 }
 
 // appendInt64 appends the length 8 and v in big-endian two's complement.
 func appendInt64(b []byte, v int64) []byte {
 	b = binary.BigEndian.AppendUint32(b, 8)
-	return binary.BigEndian.AppendUint64(b, uint64(v))
+	return binary.BigEndian.AppendUint64(b, uint64(v)) // #nosec G115 -- two's complement bit pattern is the specified encoding, not a value conversion
 }

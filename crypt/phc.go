@@ -88,7 +88,8 @@ func parsePHC(s string) (p Argon2Params, salt, key []byte, err error) {
 			return p, nil, nil, err
 		}
 	}
-	if nums[2] > maxArgon2Threads {
+	threads := nums[2]
+	if threads > maxArgon2Threads {
 		return p, nil, nil, malformed("parallelism out of range")
 	}
 	if salt, err = decodeB64(parts[4]); err != nil {
@@ -97,8 +98,17 @@ func parsePHC(s string) (p Argon2Params, salt, key []byte, err error) {
 	if key, err = decodeB64(parts[5]); err != nil {
 		return p, nil, nil, err
 	}
-	p = Argon2Params{Memory: nums[0], Time: nums[1], Threads: uint8(nums[2]),
-		SaltLen: uint32(len(salt)), KeyLen: uint32(len(key))}
+	// Bound the lengths before narrowing them (validate repeats the check
+	// on the params): a conversion must never wrap into range.
+	saltLen, keyLen := len(salt), len(key)
+	if saltLen > maxArgon2Salt {
+		return p, nil, nil, malformed("salt length out of range")
+	}
+	if keyLen > maxArgon2Key {
+		return p, nil, nil, malformed("hash length out of range")
+	}
+	p = Argon2Params{Memory: nums[0], Time: nums[1], Threads: uint8(threads),
+		SaltLen: uint32(saltLen), KeyLen: uint32(keyLen)}
 	if err = p.validate(); err != nil {
 		return Argon2Params{}, nil, nil, err
 	}

@@ -29,12 +29,13 @@ func SealSecret(ctx context.Context, kp parley.KeyProvider, secret, aad []byte) 
 	if err != nil {
 		return nil, fmt.Errorf("crypt: seal secret: %w", err)
 	}
-	if kekID == "" || len(kekID) > maxKEKIDLen {
+	idLen := len(kekID)
+	if idLen < 1 || idLen > maxKEKIDLen {
 		return nil, errors.New("crypt: seal secret: key provider returned an unusable key ID")
 	}
-	b := make([]byte, 0, 3+len(kekID)+len(wrapped))
+	b := make([]byte, 0, 3+idLen+len(wrapped))
 	b = append(b, secretVersion)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(kekID)))
+	b = binary.BigEndian.AppendUint16(b, uint16(idLen))
 	b = append(b, kekID...)
 	return append(b, wrapped...), nil
 }

@@ -43,11 +43,11 @@ func (a *API) login(c *call) error {
 		return err
 	}
 	if res.Issued == nil {
-		writeJSON(c.w, http.StatusOK, wire.LoginResponse{MFARequired: true, MFAToken: res.MFAToken, Methods: res.Methods})
+		writeJSON(c.w, http.StatusOK, wire.LoginResponse{MFARequired: true, MFAToken: res.MFAToken, Methods: res.Methods, Notices: res.Notices})
 		return nil
 	}
 	exp := res.Issued.ExpiresAt
-	writeJSON(c.w, http.StatusOK, wire.LoginResponse{Token: res.Issued.Token, ExpiresAt: &exp})
+	writeJSON(c.w, http.StatusOK, wire.LoginResponse{Token: res.Issued.Token, ExpiresAt: &exp, Notices: res.Notices})
 	return nil
 }
 

@@ -87,13 +87,3 @@ func (h *hub) closeAll() {
 		}
 	}
 }
-
-func (h *hub) count() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	n := 0
-	for _, set := range h.bySession {
-		n += len(set)
-	}
-	return n
-}

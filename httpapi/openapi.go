@@ -90,7 +90,10 @@ func operationID(rt *route) string {
 	return b.String()
 }
 
-var timeType = reflect.TypeOf(time.Time{})
+var (
+	timeType    = reflect.TypeOf(time.Time{})
+	rawJSONType = reflect.TypeOf(json.RawMessage{})
+)
 
 // schemaRef returns a $ref to t's schema, adding it to schemas.
 func schemaRef(t reflect.Type, schemas map[string]any) map[string]any {
@@ -129,6 +132,8 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 		t = t.Elem()
 	}
 	switch {
+	case t == rawJSONType:
+		return map[string]any{"type": "object", "description": "JSON passed through (e.g. WebAuthn protocol data)"}
 	case t == timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t.Kind() == reflect.String:

@@ -25,6 +25,9 @@ var statusOf = map[parley.Code]int{
 	parley.CodeRateLimited:           http.StatusTooManyRequests,
 	parley.CodeUnavailable:           http.StatusServiceUnavailable,
 	parley.CodeInternal:              http.StatusInternalServerError,
+
+	// A3: an expired password limits the session to changing it.
+	parley.CodePasswordChangeRequired: http.StatusForbidden,
 }
 
 // HTTPStatus returns the status for an error code.

@@ -29,7 +29,11 @@ type route struct {
 	// PreEnrollment marks the few operations a user who must still enrol
 	// MFA may call (API-CORE.md, A2).
 	PreEnrollment bool
-	Handle        func(c *call) error
+	// ExpiredPassword marks the operations a session whose password
+	// expired may call (A3): me, logout and the password change. Such a
+	// session skips step-up on them, so mark no other sensitive route.
+	ExpiredPassword bool
+	Handle          func(c *call) error
 }
 
 type queryParam struct {
@@ -55,6 +59,7 @@ func (a *API) routeTable() []*route {
 	rs = append(rs, a.stepUpRoutes()...)
 	rs = append(rs, a.policyRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
+	rs = append(rs, a.systemRoutes()...)
 	return rs
 }
 
@@ -75,9 +80,9 @@ func (a *API) coreRoutes() []*route {
 			Request: &wire.Empty{}, Response: &wire.TOTPEnrollResponse{}, Status: 200, Handle: a.totpEnroll},
 		{Method: "POST", Path: v1 + "/auth/totp/confirm", Perm: authz.PermSelf, PreEnrollment: true, Summary: "Confirm TOTP enrolment; returns recovery codes and a replacement session",
 			Request: &wire.TOTPConfirmRequest{}, Response: &wire.TOTPConfirmResponse{}, Status: 200, Handle: a.totpConfirm},
-		{Method: "POST", Path: v1 + "/auth/logout", Perm: authz.PermSelf, PreEnrollment: true, Summary: "End this session (REST and WebSocket)",
+		{Method: "POST", Path: v1 + "/auth/logout", Perm: authz.PermSelf, PreEnrollment: true, ExpiredPassword: true, Summary: "End this session (REST and WebSocket)",
 			Status: 204, Handle: a.logout},
-		{Method: "GET", Path: v1 + "/me", Perm: authz.PermSelf, PreEnrollment: true, Summary: "The caller's account",
+		{Method: "GET", Path: v1 + "/me", Perm: authz.PermSelf, PreEnrollment: true, ExpiredPassword: true, Summary: "The caller's account",
 			Response: &wire.Me{}, Status: 200, Handle: a.me},
 		{Method: "GET", Path: v1 + "/sessions", Perm: authz.PermSelf, Summary: "The caller's sessions",
 			Response: &wire.SessionList{}, Status: 200, Handle: a.sessions},
@@ -175,14 +180,24 @@ func (a *API) prepare(rt *route, c *call) error {
 		if err != nil {
 			return err
 		}
-		if actor.MFAEnrollmentPending && !rt.PreEnrollment {
+		// An expired password is changed first (A3); the MFA enrolment
+		// gate then applies as usual, so a user held by both is not stuck.
+		expiredOK := actor.PasswordChangeRequired && rt.ExpiredPassword
+		if actor.PasswordChangeRequired && !rt.ExpiredPassword {
+			return parley.Errorf(parley.CodePasswordChangeRequired, "your password has expired; change it first (POST /api/v1/auth/password)")
+		}
+		if actor.MFAEnrollmentPending && !rt.PreEnrollment && !expiredOK {
 			return parley.Errorf(parley.CodeMFAEnrollmentRequired, "enrol a second factor first (POST /api/v1/auth/totp/enroll)")
 		}
 		if err := authz.Check(actor, rt.Perm); err != nil {
 			a.deny(c, actor, rt, err)
 			return err
 		}
-		if authz.NeedsStepUp(rt.Perm) {
+		// A session limited to changing its expired password skips
+		// step-up for that change: it was opened with the password (and
+		// second factor) moments ago, and the change re-checks the
+		// current password (auth.ChangePassword).
+		if authz.NeedsStepUp(rt.Perm) && !expiredOK {
 			if err := a.svc.Auth.RequireStepUp(actor); err != nil {
 				return err
 			}

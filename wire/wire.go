@@ -47,6 +47,10 @@ type LoginResponse struct {
 	MFARequired bool       `json:"mfa_required,omitempty"`
 	MFAToken    string     `json:"mfa_token,omitempty"`
 	Methods     []string   `json:"methods,omitempty"`
+	// Notices tell the user what happened since their last login:
+	// "account_was_locked" (A9), "password_expired" (A3: the session may
+	// only change the password).
+	Notices []string `json:"notices,omitempty"`
 }
 
 // MFARequest completes a login with a second factor. Method is "totp" or

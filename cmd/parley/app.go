@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,9 +69,12 @@ func commands() []command {
 		{"history", "history CONVERSATION [--after N | --before N] [--limit M] [--json]", "show messages", runHistory},
 		{"tail", "tail [--json] [CONVERSATION…]", "print new messages as they arrive", runTail},
 		{"sessions", "sessions [--json] | sessions revoke ID", "list or revoke your sessions", runSessions},
+		{"approve", "approve REQUEST-ID NUMBER", "approve a sign-in on another device (push)", runApprove},
+		{"deny", "deny REQUEST-ID", "refuse a sign-in on another device (push)", runDeny},
 		{"totp", "totp enroll", "set up an authenticator app", runTOTP},
 		{"users", "users [--json] [QUERY]", "search the directory", runUsers},
 		{"create-user", "create-user --username NAME --display-name NAME [--department ID] [--roles a,b] [--password-stdin]", "create an account (admins)", runCreateUser},
+		{"admin", "admin buildinfo [--json] | admin sbom", "server build information and SBOM (system admins)", runAdmin},
 	}
 }
 
@@ -147,6 +151,11 @@ func printError(w io.Writer, c command, err error) {
 	}
 	if client.IsCode(err, "mfa_enrollment_required") {
 		fmt.Fprintln(w, "parley: run 'parley totp enroll' first")
+	}
+	// The usual first-run mistake with a self-signed server: no --ca.
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		fmt.Fprintln(w, "parley: the server's certificate is not trusted; pin it with 'parley login --ca FILE' (for a self-signed server, DATA-DIR/tls/cert.pem)")
 	}
 }
 

@@ -109,7 +109,7 @@ func TestE2ELoginWhoamiSessionsLogout(t *testing.T) {
 
 	// Without --ca the self-signed server is refused, and nothing is saved.
 	code, _, stderr := c.run(ctx, parleytest.Password+"\n", "login", "--server", s.URL, "--user", "alice", "--password-stdin")
-	if code != 1 || !strings.Contains(stderr, "certificate") {
+	if code != 1 || !strings.Contains(stderr, "certificate") || !strings.Contains(stderr, "pin it with 'parley login --ca FILE'") || c.token() != "" {
 		t.Fatalf("unpinned login: %d %q", code, stderr)
 	}
 	code, _, stderr = c.run(ctx, "Wrong-Password-1!\n", "login", "--server", s.URL, "--ca", s.CAFile, "--user", "alice", "--password-stdin")
@@ -464,6 +464,43 @@ func TestE2ETailUnauthenticated(t *testing.T) {
 	}
 }
 
+// TestE2ETailSessionRevoked: the session is revoked from another device
+// while tail runs; the server closes the WebSocket and tail stops with the
+// sign-in hint instead of reconnecting forever.
+func TestE2ETailSessionRevoked(t *testing.T) {
+	ctx, s, _, alice, _ := e2eWorld(t)
+	c := newE2ECLI(t, s)
+	c.login(ctx, "alice", parleytest.Password+"\n")
+	out, errb, cancel, exit := c.runTail(ctx)
+	defer cancel()
+	waitFor(ctx, t, errb, "waiting for messages", out)
+
+	sessions, err := alice.Sessions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := false
+	for _, se := range sessions {
+		if !se.Current && se.UserAgent == userAgent {
+			if err := alice.RevokeSession(ctx, se.SessionID); err != nil {
+				t.Fatal(err)
+			}
+			revoked = true
+		}
+	}
+	if !revoked {
+		t.Fatalf("no CLI session among %+v", sessions)
+	}
+	select {
+	case code := <-exit:
+		if code != 1 || !strings.Contains(errb.String(), "(unauthenticated)") || !strings.Contains(errb.String(), "run 'parley login' to sign in again") {
+			t.Errorf("tail after revocation: exit %d, stderr %q", code, errb.String())
+		}
+	case <-ctx.Done():
+		t.Fatalf("tail kept running after its session was revoked; stderr %q", errb.String())
+	}
+}
+
 // TestE2EAdminSetupEnrolAndMFALogin follows the README: the setup admin
 // logs in (no MFA yet), is told to enrol, enrols with "parley totp enroll"
 // answering the code prompt, and later logs in with password and TOTP
@@ -578,5 +615,68 @@ func TestE2EAdminSetupEnrolAndMFALogin(t *testing.T) {
 	code, _, stderr = c.run(ctx, parleytest.Password+"\n", "login", "--user", "admin", "--password-stdin")
 	if code != 1 || !strings.Contains(stderr, "end of input") {
 		t.Errorf("missing MFA code: %d %q", code, stderr)
+	}
+}
+
+// TestE2EPushLoginAndApprove: `parley login` answers the second-factor
+// prompt with "push", shows the number to pick, and finishes once a device
+// that is signed in approves with that number; `parley approve` is such a
+// device's side.
+func TestE2EPushLoginAndApprove(t *testing.T) {
+	ctx := e2eCtx(t)
+	s := parleytest.NewServer(t)
+	admin := s.SetupAdmin(ctx) // signed in with a second factor: may approve
+	c := newE2ECLI(t, s)
+
+	var out, errb syncBuffer
+	exit := make(chan int, 1)
+	stdin := parleytest.Password + "\npush\n"
+	go func() {
+		exit <- run(ctx, []string{"login", "--server", s.URL, "--ca", s.CAFile, "--user", "admin", "--password-stdin"},
+			c.env(strings.NewReader(stdin), &out, &errb))
+	}()
+	var id string
+	var number int
+	for id == "" {
+		if i := strings.Index(out.String(), "parley approve "); i >= 0 {
+			if n, _ := fmt.Sscanf(out.String()[i:], "parley approve %s %d)", &id, &number); n == 2 {
+				break
+			}
+			id = ""
+		}
+		select {
+		case code := <-exit:
+			t.Fatalf("login ended early with %d: %q %q", code, out.String(), errb.String())
+		case <-ctx.Done():
+			t.Fatal("no push prompt")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := admin.ApprovePush(ctx, id, (number+1)%100); err == nil {
+		t.Fatal("a wrong number approved the sign-in")
+	}
+	if code := <-exit; code == 0 {
+		t.Fatal("login succeeded after a wrong-number denial")
+	}
+
+	// Again, approved from the CLI of a signed-in device this time.
+	phone := s.Client()
+	res, err := phone.Login(ctx, "admin", parleytest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := phone.BeginPush(ctx, res.MFAToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := newE2ECLI(t, s)
+	desk.mustRun(ctx, parleytest.Password+"\n"+s.TOTPCode(admin.TOTPSecret)+"\n",
+		"login", "--server", s.URL, "--ca", s.CAFile, "--user", "admin", "--password-stdin")
+	desk.mustRun(ctx, "", "approve", req.RequestID, fmt.Sprintf("%02d", req.Number))
+	if got, err := phone.PollPush(ctx, res.MFAToken, req.RequestID); err != nil || got.Token == "" {
+		t.Fatalf("after approval: %+v, %v", got, err)
+	}
+	if _, err := phone.Me(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/client"
 )
@@ -116,13 +117,48 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// completeMFA asks for the second factor and finishes the login.
+// completeMFA asks for the second factor and finishes the login. It
+// accepts an authenticator code, "r:CODE" for a recovery code, "push" to
+// approve the sign-in on a device that is already signed in, and "email"
+// or "sms" to receive a one-time code — each only when the server offers
+// it.
 func completeMFA(ctx context.Context, e *env, c *client.Client, mfaToken string, methods []string) error {
-	if len(methods) > 0 && !slices.Contains(methods, "totp") && !slices.Contains(methods, "recovery_code") {
+	has := func(m string) bool { return len(methods) == 0 || slices.Contains(methods, m) }
+	var choices []string
+	if has("totp") {
+		choices = append(choices, "authenticator code")
+	}
+	if has("recovery_code") {
+		choices = append(choices, "r:RECOVERY-CODE")
+	}
+	if slices.Contains(methods, "push") {
+		choices = append(choices, "push")
+	}
+	for _, ch := range []string{"email", "sms"} {
+		if slices.Contains(methods, ch+"_otp") {
+			choices = append(choices, ch)
+		}
+	}
+	if len(choices) == 0 {
 		return fmt.Errorf("the server asks for MFA by %s, which this client cannot do", cleanLine(strings.Join(methods, ", ")))
 	}
-	input, err := e.line("Authentication code (or r:RECOVERY-CODE): ")
+	input, err := e.line("Second factor (" + strings.Join(choices, ", ") + "): ")
 	if err != nil {
+		return err
+	}
+	switch in := strings.ToLower(strings.TrimSpace(input)); {
+	case in == "push" && slices.Contains(methods, "push"):
+		return pushLogin(ctx, e, c, mfaToken)
+	case (in == "email" || in == "sms") && slices.Contains(methods, in+"_otp"):
+		sent, err := c.SendLoginOTP(ctx, mfaToken, in)
+		if err != nil {
+			return err
+		}
+		code, err := e.line(fmt.Sprintf("Code sent to %s: ", cleanLine(sent.SentTo)))
+		if err != nil {
+			return err
+		}
+		_, err = c.CompleteMFA(ctx, mfaToken, in+"_otp", strings.ReplaceAll(strings.TrimSpace(code), " ", ""))
 		return err
 	}
 	method, code, err := parseMFACode(input)
@@ -130,6 +166,24 @@ func completeMFA(ctx context.Context, e *env, c *client.Client, mfaToken string,
 		return err
 	}
 	_, err = c.CompleteMFA(ctx, mfaToken, method, code)
+	return err
+}
+
+// pushLogin asks the user's signed-in devices to approve this sign-in and
+// waits. The number shown here must be picked there (number matching: a
+// prompt the user did not cause cannot be approved by reflex).
+func pushLogin(ctx context.Context, e *env, c *client.Client, mfaToken string) error {
+	req, err := c.BeginPush(ctx, mfaToken)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Approve this sign-in on a device where you are signed in, choosing the number %02d\n", req.Number)
+	fmt.Fprintf(e.stdout, "(from the CLI: parley approve %s %02d). Waiting…\n", cleanLine(req.RequestID), req.Number)
+	// The server ends the request after five minutes (its clock, not
+	// ours, decides; so the wait is relative).
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute+10*time.Second)
+	defer cancel()
+	_, err = c.WaitPush(wctx, mfaToken, req.RequestID, 2*time.Second)
 	return err
 }
 

@@ -49,6 +49,17 @@ type Config struct {
 	PublicURL          string   `toml:"public_url"`           // https://host[:port] clients use; Origin checks, redirects
 	TrustedProxies     []string `toml:"trusted_proxies"`      // CIDRs whose X-Forwarded-For is believed; none by default
 
+	// One-time codes by e-mail (A1), notify.go. None by default: nothing
+	// is sent anywhere unless configured (P3). The SMTP password comes from
+	// PARLEY_SMTP_PASSWORD only, never a file or flag, and prints REDACTED.
+	SMTPHost     string   `toml:"smtp_host"`
+	SMTPPort     int      `toml:"smtp_port"` // default 587 (465 with smtp_tls = "implicit")
+	SMTPFrom     string   `toml:"smtp_from"`
+	SMTPUsername string   `toml:"smtp_username"`
+	SMTPTLS      string   `toml:"smtp_tls"` // starttls (default), implicit, none
+	SMTPPassword redacted `toml:"-"`
+	NotifyFile   string   `toml:"notify_file"` // development sink: e-mail and SMS as JSON lines, 0600
+
 	// ConfigFile is the TOML file that was read, "" if none. Not a setting.
 	ConfigFile string `toml:"-"`
 }
@@ -152,6 +163,11 @@ func loadConfig(cf *configFlags, lookup lookupFunc) (*Config, error) {
 			s.set(cfg, *cf.values[s.flag])
 		}
 	}
+	for _, s := range notifySettings { // file or environment only (notify.go)
+		if v, ok := envValue(lookup, s.env); ok {
+			s.set(cfg, v)
+		}
+	}
 	return cfg, nil
 }
 
@@ -250,6 +266,7 @@ func (c *Config) Validate() error {
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
 		add("trusted_proxies: %v", err)
 	}
+	errs = append(errs, c.validateNotify()...)
 	return errors.Join(errs...)
 }
 
@@ -268,7 +285,7 @@ func validateListen(addr string) error {
 }
 
 func readable(path string) error {
-	f, err := os.Open(path)
+	f, err := os.Open(path) // #nosec G304 -- the operator's own config names this file; reading it is the point
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func ensurePrivateDir(dir string, log *slog.Logger) error {
 			return fmt.Errorf("data dir: %w", err)
 		}
 		// MkdirAll's mode passes through the umask; set it exactly.
-		return os.Chmod(dir, dirMode)
+		return os.Chmod(dir, dirMode) // #nosec G302 -- a directory needs x to be entered; 0700 is owner-only
 	}
 	if err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -118,7 +118,7 @@ func ensurePrivateDir(dir string, log *slog.Logger) error {
 	}
 	if perm := fi.Mode().Perm(); perm != dirMode {
 		log.Warn("tightening permissions of data directory", "dir", dir, "was", fmt.Sprintf("%04o", perm), "now", fmt.Sprintf("%04o", dirMode))
-		if err := os.Chmod(dir, dirMode); err != nil {
+		if err := os.Chmod(dir, dirMode); err != nil { // #nosec G302 -- a directory needs x to be entered; 0700 is owner-only
 			return fmt.Errorf("data dir: %w", err)
 		}
 	}

@@ -34,6 +34,7 @@ const usageText = `usage: parleyd <command> [flags]
 commands:
   serve          run the server (HTTPS on --listen, default :8443)
   config check   check the configuration and the data directory
+  tlscheck URL   grade a TLS endpoint like SSL Labs (T4)
   version        print the version
 
 Every command that acts on a deployment takes --data DIR (env PARLEY_DATA,
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup lo
 		}
 		fmt.Fprint(stderr, "usage: parleyd config check [--data DIR] [--config FILE]\n")
 		return 2
+	case "tlscheck":
+		return cmdTLSCheck(ctx, args[1:], stdout, stderr, time.Now)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -33,10 +35,23 @@ func runServe(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if dsn == "" {
 		dsn = "sqlite:" + dd.DBFile
 	}
+	// Passkeys are bound to the host name users browse to (A1): the public
+	// URL's, when one is set and is a name (WebAuthn refuses IP addresses);
+	// otherwise node's default, localhost on the listening port.
+	var rpID string
+	var rpOrigins []string
+	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" && net.ParseIP(u.Hostname()) == nil {
+		rpID, rpOrigins = strings.ToLower(u.Hostname()), []string{strings.TrimSuffix(cfg.PublicURL, "/")}
+	}
+	notifier, err := cfg.Notifier(log) // one-time codes (A1); nil unless configured (P3)
+	if err != nil {
+		return err
+	}
 	n, err := node.Start(ctx, node.Options{
 		DSN: dsn, KeyringFile: dd.KeyringFile, SetupTokenFile: dd.SetupTokenFile,
 		Certificate: dd.Certificate, Listen: cfg.Listen, TrustedProxies: proxies,
 		PublicOrigin: strings.TrimSuffix(cfg.PublicURL, "/"), Log: log, Stderr: os.Stderr,
+		WebAuthnRPID: rpID, WebAuthnOrigins: rpOrigins, Notify: notifier,
 	})
 	if err != nil {
 		return err

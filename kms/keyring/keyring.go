@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -181,7 +182,13 @@ func newKEK(n int, now time.Time) *kek {
 func kekAAD(id string, aad []byte) []byte {
 	b := make([]byte, 0, 12+len(labelKEK)+len(id)+len(aad))
 	for _, f := range [][]byte{[]byte(labelKEK), []byte(id), aad} {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
+		// IDs and AAD are far below 4 GiB; a longer field would wrap its
+		// length prefix and make two AADs collide: a programming error.
+		fl := len(f)
+		if fl > math.MaxUint32 {
+			panic("keyring: AAD field longer than 4 GiB")
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(fl))
 		b = append(b, f...)
 	}
 	return b

@@ -27,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/httpapi"
 	"github.com/parleyhq/parley/inmem"
 	"github.com/parleyhq/parley/kms/keyring"
+	"github.com/parleyhq/parley/notify"
 	"github.com/parleyhq/parley/sqldb"
 )
 
@@ -50,6 +51,16 @@ type Options struct {
 	Auth *auth.Config
 	Chat *chat.Config
 	HTTP *httpapi.Config
+	// WebAuthnRPID and WebAuthnOrigins configure passkeys (A1): the host
+	// name credentials are bound to and the https origins browsers may
+	// report. Empty: RP ID "localhost" and origin https://<RP ID>:<the
+	// port this node listens on>.
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+	// Notify delivers one-time codes by e-mail or SMS (A1): notify.SMTP,
+	// or a notify.FileSink in development. nil means no provider: codes
+	// are not offered and nothing is sent anywhere (P3).
+	Notify notify.Sender
 }
 
 // Node is a running server.
@@ -58,6 +69,10 @@ type Node struct {
 	Auth  *auth.Service
 	Chat  *chat.Service
 	API   *httpapi.API
+	// WebAuthn is the passkey service, with the RP ID and origins in use.
+	WebAuthn *auth.WebAuthn
+	// OTP is one-time codes and push approval.
+	OTP *auth.OTP
 
 	log      *slog.Logger
 	srv      *http.Server
@@ -104,10 +119,23 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 	hasher := crypt.NewPasswordHasher(params, 0)
 	broker := inmem.NewBroker()
 
+	// Listen before the services are built: the default passkey origin
+	// names the port, which is known only now when Listen asks for port 0.
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+		}
+	}()
+
 	acfg := auth.DefaultConfig()
 	if o.Auth != nil {
 		acfg = *o.Auth
 	}
+	webauthnRP(&acfg, o, ln.Addr())
 	tokenFile := o.SetupTokenFile
 	acfg.AfterSetup = func() {
 		if tokenFile != "" {
@@ -117,6 +145,11 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 		}
 	}
 	authSvc := auth.New(db, kr, hasher, rec, now, log, acfg)
+	otpSvc := auth.NewOTP(authSvc, o.Notify, broker) // e-mail/SMS codes, push approval (A1)
+	webauthnSvc, err := auth.NewWebAuthn(authSvc)
+	if err != nil {
+		return nil, err
+	}
 	ccfg := chat.DefaultConfig()
 	if o.Chat != nil {
 		ccfg = *o.Chat
@@ -128,7 +161,7 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 	}
 	hcfg.TrustedProxies, hcfg.PublicOrigin = o.TrustedProxies, o.PublicOrigin
 	api := httpapi.New(httpapi.Services{
-		Auth: authSvc, MFAPolicy: authSvc, Chat: chatSvc, Directory: directory.New(db, rec, now), Audit: rec, Auditor: rec,
+		Auth: authSvc, MFAPolicy: authSvc, Passwords: authSvc, WebAuthn: webauthnSvc, OTP: otpSvc, Chat: chatSvc, Directory: directory.New(db, rec, now), Audit: rec, Auditor: rec,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -143,12 +176,7 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", o.Listen)
-	if err != nil {
-		chatSvc.Close()
-		return nil, err
-	}
-	n = &Node{Store: db, Auth: authSvc, Chat: chatSvc, API: api, log: log, ln: ln, serveErr: make(chan error, 1)}
+	n = &Node{Store: db, Auth: authSvc, OTP: otpSvc, Chat: chatSvc, API: api, WebAuthn: webauthnSvc, log: log, ln: ln, serveErr: make(chan error, 1)}
 	n.unsub = broker.Subscribe(api.Deliver)
 	n.srv = httpapi.NewHTTPServer(o.Listen, api.Handler(), httpapi.TLSConfig(o.Certificate), log)
 	go func() { n.serveErr <- n.srv.ServeTLS(ln, "", "") }()
@@ -159,6 +187,29 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 	go n.sweepSessions(bgctx)
 	log.Info("listening", "addr", n.Addr())
 	return n, nil
+}
+
+// webauthnRP fills the passkey settings of cfg (A1): the node's options
+// win, then what cfg already holds, then RP ID "localhost" and the origin
+// https://<RP ID>:<listening port> (the port left out when it is 443, as
+// browsers do).
+func webauthnRP(cfg *auth.Config, o Options, addr net.Addr) {
+	if o.WebAuthnRPID != "" {
+		cfg.WebAuthnRPID = o.WebAuthnRPID
+	}
+	if len(o.WebAuthnOrigins) > 0 {
+		cfg.WebAuthnOrigins = o.WebAuthnOrigins
+	}
+	if cfg.WebAuthnRPID == "" {
+		cfg.WebAuthnRPID = "localhost"
+	}
+	if len(cfg.WebAuthnOrigins) == 0 {
+		origin := "https://" + cfg.WebAuthnRPID
+		if _, port, err := net.SplitHostPort(addr.String()); err == nil && port != "443" {
+			origin += ":" + port
+		}
+		cfg.WebAuthnOrigins = []string{origin}
+	}
 }
 
 // Addr is the address the node listens on.
@@ -199,6 +250,9 @@ func (n *Node) sweepSessions(ctx context.Context) {
 				n.log.Warn("session sweep failed", "err", err)
 			} else if k > 0 {
 				n.log.Debug("expired sessions removed", "count", k)
+			}
+			if err := n.OTP.Sweep(ctx); err != nil {
+				n.log.Warn("one-time code sweep failed", "err", err)
 			}
 		}
 	}

@@ -1,0 +1,42 @@
+-- Passkeys (WebAuthn, A1), PostgreSQL dialect. The SQLite file of the same
+-- name has the same tables, columns and indexes with that database's type
+-- names; the queries in sqldb/webauthn.go run unchanged on both.
+
+-- Registered credentials. The public key is sealed under a keyring key with
+-- the user and credential ID as additional data, so a row written or moved
+-- behind the server's back does not open (A7, D7). id is the handle the API
+-- shows; credential_id is the authenticator's own ID, unique across users.
+CREATE TABLE webauthn_credentials (
+    id                 TEXT PRIMARY KEY,
+    user_id            TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    credential_id      BYTEA NOT NULL,
+    public_key_sealed  BYTEA NOT NULL,
+    attestation_type   TEXT NOT NULL,
+    attestation_format TEXT NOT NULL,
+    sign_count         BIGINT NOT NULL, -- clone detection (A1)
+    aaguid             BYTEA,
+    transports         TEXT NOT NULL,   -- comma-separated hints
+    backup_eligible    BOOLEAN NOT NULL,
+    backup_state       BOOLEAN NOT NULL,
+    user_verified      BOOLEAN NOT NULL,
+    name               TEXT NOT NULL,
+    created_at         BIGINT NOT NULL,
+    last_used_at       BIGINT NOT NULL  -- 0: never
+);
+CREATE UNIQUE INDEX webauthn_credentials_credential_id ON webauthn_credentials (credential_id);
+CREATE INDEX webauthn_credentials_user ON webauthn_credentials (user_id, created_at);
+
+-- Begun ceremonies: the challenge and options, server-side and shared by
+-- every node (M7). One per session and purpose; bound to the session that
+-- began it (deleting the session deletes it), single-use (taken by the first
+-- finish) and short-lived (expires_at, 5 minutes).
+CREATE TABLE webauthn_ceremonies (
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('registration', 'login', 'step_up')),
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    data       BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (session_id, purpose)
+);
+CREATE INDEX webauthn_ceremonies_expires_at ON webauthn_ceremonies (expires_at);
