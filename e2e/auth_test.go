@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/wire"
@@ -275,5 +276,34 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	}
 	if scanned < 3 {
 		t.Fatalf("scanned only %d files", scanned)
+	}
+}
+
+// TestPreMFATokenOpensNothing: a token from a login that passed the
+// password but not the second factor opens no REST route and no WebSocket
+// (MFA skip, A9).
+func TestPreMFATokenOpensNothing(t *testing.T) {
+	s := parleytest.NewServer(t)
+	ctx := testCtx(t)
+	s.SetupAdmin(ctx)
+	c := s.Client()
+	res, err := c.Login(ctx, "admin", parleytest.Password)
+	if err != nil || !res.MFARequired {
+		t.Fatalf("login = %+v, %v", res, err)
+	}
+	r := newRaw(t, s, res.MFAToken)
+	for _, p := range []string{"/api/v1/me", "/api/v1/conversations", "/api/v1/sessions", "/api/v1/users"} {
+		if status, eb, _ := r.do("GET", p, nil, nil); status != 401 || eb.Error.Code != "unauthenticated" {
+			t.Errorf("GET %s with the pre-MFA token: %d %q", p, status, eb.Error.Code)
+		}
+	}
+	for _, p := range []string{"/api/v1/auth/totp/enroll", "/api/v1/auth/step-up", "/api/v1/auth/logout"} {
+		if status, _, _ := r.do("POST", p, []byte(`{}`), nil); status != 401 {
+			t.Errorf("POST %s with the pre-MFA token: %d", p, status)
+		}
+	}
+	_, resp, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(s.URL, "https")+"/api/v1/ws", dialOpts(t, s, res.MFAToken, nil))
+	if err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("WebSocket with the pre-MFA token: %v, %v", resp, err)
 	}
 }
