@@ -51,6 +51,12 @@ type PasswordStore interface {
 	// PruneLoginFailures forgets names that are no account's and whose last
 	// failure is before `before`, so that sprayed names do not pile up.
 	PruneLoginFailures(ctx context.Context, before time.Time) (int, error)
+	// TouchLoginSource records that the user completed a login (every
+	// factor) from source at `at`.
+	TouchLoginSource(ctx context.Context, id UserID, source string, at time.Time) error
+	// LoginSourceSince reports whether the user completed a login from
+	// source at or after since.
+	LoginSourceSince(ctx context.Context, id UserID, source string, since time.Time) (bool, error)
 }
 
 // PasswordService is the password feature as the transport sees it

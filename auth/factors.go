@@ -73,6 +73,7 @@ func (s *Service) finishLogin(ctx context.Context, sess *parley.Session, u *parl
 		return nil, err
 	}
 	s.throttle.succeeded("mfa:" + string(u.ID))
+	s.rememberSource(ctx, u.ID, m)
 	_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login",
 		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess, Reason: "mfa " + method})
 	return issued, nil

@@ -26,6 +26,11 @@ import (
 //     password is, in all likelihood, the user: the lock was the work of
 //     someone who did not have it.
 //   - An administrator can lift a lock early (UnlockUser, step-up, audited).
+//   - The lock does not hold against the right password from a source (IP
+//     address) where the user completed a login with every factor in the
+//     last 30 days: otherwise anyone who knows an administrator's name
+//     could lock them out. Someone at such a source still needs the
+//     password (and the second factor), and is throttled like anyone.
 
 // countFailure records a failed password for name and audits a lock it
 // causes. It does the same work whether or not an account has the name.
@@ -51,4 +56,28 @@ func (s *Service) countFailure(ctx context.Context, p parley.PasswordPolicy, nam
 		rec.Reason += " (no account has this name)"
 	}
 	_ = s.record(ctx, rec)
+}
+
+// knownSourceWindow is how long a completed login vouches for its source.
+const knownSourceWindow = 30 * 24 * time.Hour
+
+// knownSource reports whether a login with the right password (ok) comes
+// from a source where u completed a login recently. It is asked only for
+// the right password, so its answer reveals nothing to a guesser.
+func (s *Service) knownSource(ctx context.Context, ok bool, u *parley.User, m parley.RequestMeta) (bool, error) {
+	if !ok || u == nil || m.SourceIP == "" {
+		return false, nil
+	}
+	return s.store.LoginSourceSince(ctx, u.ID, m.SourceIP, s.now().Add(-knownSourceWindow))
+}
+
+// rememberSource records a completed login's source. A failure only costs
+// the user the lockout exemption, so it is logged, not returned.
+func (s *Service) rememberSource(ctx context.Context, id parley.UserID, m parley.RequestMeta) {
+	if m.SourceIP == "" {
+		return
+	}
+	if err := s.store.TouchLoginSource(ctx, id, m.SourceIP, s.now()); err != nil {
+		s.log.WarnContext(ctx, "could not record a login source", "err", err)
+	}
 }

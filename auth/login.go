@@ -62,8 +62,20 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 		}
 	}
 	if lock.Locked(s.now()) {
-		// A3/A9: locked, whatever the password; answered like a wrong one.
-		return fail(uid, "account locked")
+		// A3/A9: locked, whatever the password; answered like a wrong one
+		// — except for the right password from a source where the user
+		// recently completed a login (every factor): a lock triggered by
+		// someone who only knows the name does not shut its owner out.
+		known, err := s.knownSource(ctx, ok, u, m)
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			return fail(uid, "account locked")
+		}
+		_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.lock_bypass",
+			Target: string(u.ID), SourceIP: m.SourceIP, Result: parley.ResultSuccess,
+			Reason: "locked account, right password from a source of a recent complete login"})
 	}
 	if !ok {
 		s.countFailure(ctx, pol, username, u, m)
@@ -103,6 +115,7 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 	if err != nil {
 		return nil, err
 	}
+	s.rememberSource(ctx, u.ID, m)
 	_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login",
 		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess})
 	return &parley.LoginResult{Issued: issued, Notices: notices}, nil

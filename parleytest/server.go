@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -65,6 +66,12 @@ func WithDSN(dsn string) ServerOption { return func(o *node.Options) { o.DSN = d
 
 // WithLogger sends the server's logs to log (by default they are dropped).
 func WithLogger(log *slog.Logger) ServerOption { return func(o *node.Options) { o.Log = log } }
+
+// WithTrustedProxies believes X-Forwarded-For from these networks, so a
+// test can speak from several source addresses.
+func WithTrustedProxies(p ...netip.Prefix) ServerOption {
+	return func(o *node.Options) { o.TrustedProxies = p }
+}
 
 // WithHTTPConfig overrides transport settings (queue sizes, revalidation).
 func WithHTTPConfig(c httpapi.Config) ServerOption { return func(o *node.Options) { o.HTTP = &c } }
