@@ -98,17 +98,18 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
+	// Cap absurd values (either form) so that the Duration cannot
+	// overflow and no caller sleeps for decades.
+	const maxSecs = 365 * 24 * 3600
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if secs <= 0 {
 			return 0
 		}
-		// Cap absurd values so the Duration cannot overflow.
-		const maxSecs = 365 * 24 * 3600
 		return time.Duration(min(secs, maxSecs)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
+			return min(d.Round(time.Second), maxSecs*time.Second)
 		}
 	}
 	return 0

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/authz"
@@ -159,7 +161,7 @@ func (a *API) buildMux() *http.ServeMux {
 // enrolment gate and the permission, parse the query and body strictly,
 // then call the handler.
 func (a *API) serve(rt *route, w http.ResponseWriter, r *http.Request) {
-	c := &call{w: w, r: r, meta: parley.RequestMeta{SourceIP: a.clientIP(r), UserAgent: r.UserAgent()}}
+	c := &call{w: w, r: r, meta: parley.RequestMeta{SourceIP: a.clientIP(r), UserAgent: cleanHeader(r.UserAgent())}}
 	if err := a.prepare(rt, c); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -204,6 +206,9 @@ func (a *API) prepare(rt *route, c *call) error {
 		}
 		c.actor = actor
 	}
+	if err := checkPathValues(rt, r); err != nil {
+		return err
+	}
 	q, err := parseQuery(r, rt.Query)
 	if err != nil {
 		return err
@@ -244,6 +249,38 @@ func bearer(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(token), true
+}
+
+// checkPathValues refuses path parameters that no object has as its ID:
+// longer than 128 bytes, not UTF-8, or holding a control character. A NUL
+// (%00) would otherwise reach PostgreSQL, which refuses it in text with an
+// error the client would see as a 500 (I2). The answer is the usual
+// not_found, so nothing is revealed.
+func checkPathValues(rt *route, r *http.Request) error {
+	for _, seg := range strings.Split(rt.Path, "/") {
+		name, ok := strings.CutPrefix(seg, "{")
+		if !ok {
+			continue
+		}
+		v := r.PathValue(strings.TrimSuffix(name, "}"))
+		if len(v) > 128 || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return parley.Errorf(parley.CodeNotFound, "not found")
+		}
+	}
+	return nil
+}
+
+// cleanHeader makes a header value safe to store and show: valid UTF-8
+// (net/http lets any byte above 0x7f through, and PostgreSQL refuses invalid
+// UTF-8 in text) without control characters.
+func cleanHeader(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, v)
 }
 
 // parseQuery accepts only the declared parameters, once each (I2).

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -26,7 +25,11 @@ func (a *API) websocket(c *call) error {
 		return parley.Errorf(parley.CodeForbidden, "WebSocket is served over TLS only")
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(origin, r.Host) {
-		a.deny(c, c.actor, &route{Method: "GET", Path: "/api/v1/ws"}, errors.New("foreign Origin "+truncateParam(origin)))
+		// The reason must be a parley error: deny records ErrorMessage,
+		// which turns anything else into "internal error". %q keeps a
+		// hostile Origin's control bytes out of the trail verbatim.
+		a.deny(c, c.actor, &route{Method: "GET", Path: "/api/v1/ws"},
+			parley.Errorf(parley.CodeForbidden, "foreign Origin %q", truncateParam(origin)))
 		return parley.Errorf(parley.CodeForbidden, "Origin not allowed")
 	}
 	ws, err := websocket.Accept(c.w, r, &websocket.AcceptOptions{})

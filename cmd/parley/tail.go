@@ -243,7 +243,7 @@ func (t *tailer) backoff(attempt int) time.Duration {
 	if attempt < 20 {
 		d = min(t.maxDelay, t.minDelay<<attempt)
 	}
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) // #nosec G404 -- reconnect jitter only spreads clients out; it needs no unpredictability
 }
 
 // fatal reports failures that reconnecting cannot cure.
