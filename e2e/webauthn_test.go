@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -44,7 +48,33 @@ func newDevice(t *testing.T, s *parleytest.Server, opts virtualwebauthn.Authenti
 		t.Fatalf("relying party = %s %v, want localhost and https://localhost:%s", s.Node.WebAuthn.RPID(), origins, u.Port())
 	}
 	return &device{t: t, rp: virtualwebauthn.RelyingParty{ID: "localhost", Name: "Parley", Origin: origins[0]},
-		auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)}
+		auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: newEC2Credential(t)}
+}
+
+// newEC2Credential makes a P-256 credential whose public coordinates are
+// both 32 bytes long. virtualwebauthn encodes them with big.Int.Bytes, which
+// drops leading zero bytes, so about one key in 64 reaches the server as a
+// malformed COSE key (rightly refused): such keys are skipped here.
+func newEC2Credential(t *testing.T) virtualwebauthn.Credential {
+	t.Helper()
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := k.PublicKey.Bytes() // 0x04 ‖ X ‖ Y, 32 bytes each
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pub[1] == 0 || pub[33] == 0 {
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
+	}
 }
 
 // create answers creation options as navigator.credentials.create would.
