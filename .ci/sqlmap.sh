@@ -233,7 +233,9 @@ for i, (method, path, url, data, caller) in enumerate(jobs):
         out, status = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
     open(log, "w").write(out)
     d = time.time() - t0
-    if re.search(r"identified the following injection point|is vulnerable|appears to be '.*' injectable", out):
+    # sqlmap's final verdict only: an intermediate "appears to be …
+    # injectable" is often withdrawn by its own false-positive check.
+    if re.search(r"identified the following injection point|is vulnerable\.", out):
         found.append(f"{method} {path} ({log})")
         verdict = "INJECTABLE"
     elif status == "timeout":
