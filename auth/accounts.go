@@ -32,6 +32,13 @@ func (s *Service) CreateUser(ctx context.Context, a *parley.Actor, req parley.Ne
 			Target: req.Username, SourceIP: a.SourceIP, Result: parley.ResultDenied, Reason: parley.ErrorMessage(err)})
 		return "", err
 	}
+	// Granting a role beyond "user" is a role grant: it needs step-up (Z9,
+	// A6) like every other sensitive operation.
+	if slices.ContainsFunc(roles, func(r parley.Role) bool { return r != parley.RoleUser }) {
+		if err := s.RequireStepUp(a); err != nil {
+			return "", err
+		}
+	}
 	if u.DepartmentID == "" {
 		if err := s.ensureRootDepartment(ctx, u); err != nil {
 			return "", err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/parleyhq/parley/client"
@@ -305,5 +306,27 @@ func TestPreMFATokenOpensNothing(t *testing.T) {
 	_, resp, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(s.URL, "https")+"/api/v1/ws", dialOpts(t, s, res.MFAToken, nil))
 	if err == nil || resp == nil || resp.StatusCode != 401 {
 		t.Fatalf("WebSocket with the pre-MFA token: %v, %v", resp, err)
+	}
+}
+
+// TestRoleGrantNeedsStepUp: creating a user with an administrative role is
+// a role grant and needs a fresh second factor (Z9, A6); a plain user does
+// not.
+func TestRoleGrantNeedsStepUp(t *testing.T) {
+	s := parleytest.NewServer(t)
+	ctx := testCtx(t)
+	admin := s.SetupAdmin(ctx)
+	s.Clock.Advance(6 * time.Minute)
+	if _, err := admin.CreateUser(ctx, wire.CreateUserRequest{Username: "plain", DisplayName: "Plain", Password: parleytest.Password}); err != nil {
+		t.Fatal(err)
+	}
+	req := wire.CreateUserRequest{Username: "sec", DisplayName: "Sec", Password: parleytest.Password, Roles: []string{"security_admin"}}
+	_, err := admin.CreateUser(ctx, req)
+	expectCode(t, err, "step_up_required")
+	if _, err := admin.StepUp(ctx, "totp", s.TOTPCode(admin.TOTPSecret), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateUser(ctx, req); err != nil {
+		t.Fatal(err)
 	}
 }
