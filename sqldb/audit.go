@@ -107,20 +107,10 @@ func (db *DB) PutSetting(ctx context.Context, key, value string) error {
 // even by concurrent requests on several nodes.
 func (db *DB) TakeSetting(ctx context.Context, key string) (string, error) {
 	const op = "sqldb.TakeSetting"
-	rows, err := db.writeQuery(ctx, `DELETE FROM settings WHERE name = ? RETURNING value`, key)
-	if err != nil {
-		return "", wrap(op, err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return "", wrap(op, err)
-		}
+	var v string
+	err := db.writeGet(ctx, `DELETE FROM settings WHERE name = ? RETURNING value`, []any{key}, &v)
+	if err == sql.ErrNoRows {
 		return "", notFound(op, "setting")
 	}
-	var v string
-	if err := rows.Scan(&v); err != nil {
-		return "", wrap(op, err)
-	}
-	return v, wrap(op, rows.Close())
+	return v, wrap(op, err)
 }

@@ -117,22 +117,12 @@ func (db *DB) LatestOTPChallenge(ctx context.Context, user parley.UserID, purpos
 // concurrent guesses cannot undercount.
 func (db *DB) IncrementOTPAttempts(ctx context.Context, id string) (int, error) {
 	const op = "sqldb.IncrementOTPAttempts"
-	rows, err := db.writeQuery(ctx, `UPDATE otp_challenges SET attempts = attempts + 1 WHERE id = ? RETURNING attempts`, id)
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return 0, wrap(op, err)
-		}
+	var n int
+	err := db.writeGet(ctx, `UPDATE otp_challenges SET attempts = attempts + 1 WHERE id = ? RETURNING attempts`, []any{id}, &n)
+	if err == sql.ErrNoRows {
 		return 0, notFound(op, "code")
 	}
-	var n int
-	if err := rows.Scan(&n); err != nil {
-		return 0, wrap(op, err)
-	}
-	return n, wrap(op, rows.Close())
+	return n, wrap(op, err)
 }
 
 // ConsumeOTPChallenge uses the code once: the conditional update succeeds

@@ -61,22 +61,12 @@ func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 // statement, so that concurrent guesses cannot undercount (A9).
 func (db *DB) IncrementSessionAttempts(ctx context.Context, id string) (int, error) {
 	const op = "sqldb.IncrementSessionAttempts"
-	rows, err := db.writeQuery(ctx, `UPDATE sessions SET attempts = attempts + 1 WHERE id = ? RETURNING attempts`, id)
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return 0, wrap(op, err)
-		}
+	var n int
+	err := db.writeGet(ctx, `UPDATE sessions SET attempts = attempts + 1 WHERE id = ? RETURNING attempts`, []any{id}, &n)
+	if err == sql.ErrNoRows {
 		return 0, notFound(op, "session")
 	}
-	var n int
-	if err := rows.Scan(&n); err != nil {
-		return 0, wrap(op, err)
-	}
-	return n, wrap(op, rows.Close())
+	return n, wrap(op, err)
 }
 
 // DeleteSession deletes one session; CodeNotFound if it is already gone.

@@ -186,6 +186,26 @@ func (db *DB) writeQuery(ctx context.Context, q string, args ...any) (*sql.Rows,
 	return s.QueryContext(ctx, args...)
 }
 
+// writeGet runs a write statement with RETURNING that touches at most one
+// row and scans that row into dest; no row is sql.ErrNoRows.
+func (db *DB) writeGet(ctx context.Context, q string, args []any, dest ...any) error {
+	rows, err := db.writeQuery(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
 func oneRow(res sql.Result) error {
 	n, err := res.RowsAffected()
 	if err != nil {

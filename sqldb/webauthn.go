@@ -172,23 +172,16 @@ func (db *DB) PutWebAuthnCeremony(ctx context.Context, c *parley.WebAuthnCeremon
 // instant (replay protection, A1).
 func (db *DB) TakeWebAuthnCeremony(ctx context.Context, sessionID string, purpose parley.WebAuthnPurpose) (*parley.WebAuthnCeremony, error) {
 	const op = "sqldb.TakeWebAuthnCeremony"
-	rows, err := db.writeQuery(ctx, `DELETE FROM webauthn_ceremonies WHERE session_id = ? AND purpose = ?
-		RETURNING user_id, data, created_at, expires_at`, sessionID, string(purpose))
+	c := &parley.WebAuthnCeremony{SessionID: sessionID, Purpose: purpose}
+	var created, expires int64
+	err := db.writeGet(ctx, `DELETE FROM webauthn_ceremonies WHERE session_id = ? AND purpose = ?
+		RETURNING user_id, data, created_at, expires_at`, []any{sessionID, string(purpose)}, &c.UserID, &c.Data, &created, &expires)
+	if err == sql.ErrNoRows {
+		return nil, notFound(op, "ceremony")
+	}
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, wrap(op, err)
-		}
-		return nil, notFound(op, "ceremony")
-	}
-	c := &parley.WebAuthnCeremony{SessionID: sessionID, Purpose: purpose}
-	var created, expires int64
-	if err := rows.Scan(&c.UserID, &c.Data, &created, &expires); err != nil {
-		return nil, wrap(op, err)
-	}
 	c.CreatedAt, c.ExpiresAt = tm(created), tm(expires)
-	return c, wrap(op, rows.Close())
+	return c, nil
 }
