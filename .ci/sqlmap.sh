@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build parleyd"
-GOFLAGS="${GOFLAGS:-} -mod=mod" go build -o "$work/parleyd" ./cmd/parleyd
+GOTOOLCHAIN=auto GOFLAGS="${GOFLAGS:-} -mod=mod" go build -o "$work/parleyd" ./cmd/parleyd
 
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo "== start parleyd on 127.0.0.1:$port"

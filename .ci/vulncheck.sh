@@ -18,6 +18,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The machines default to GOTOOLCHAIN=local (go1.26.8, with known stdlib
+# vulnerabilities); auto builds with the patched toolchain go.mod names.
+export GOTOOLCHAIN=auto
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 out=${1:-build/vulndb}
 tools=(-modfile=tools/go.mod)

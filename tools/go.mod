@@ -2,6 +2,8 @@ module github.com/parleyhq/parley/tools
 
 go 1.26.8
 
+toolchain go1.26.10
+
 tool (
 	github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
 	github.com/securego/gosec/v2/cmd/gosec

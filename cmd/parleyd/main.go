@@ -126,6 +126,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, lookup looku
 
 	log.Info("starting parleyd", "version", versionString(), "data", cfg.Data, "listen", cfg.Listen,
 		"db", cfg.RedactedDSN(), "config_file", cfg.ConfigFile)
+	warnOutdatedToolchain(log, goVersion())
 	if err := runServe(ctx, cfg, log); err != nil {
 		log.Error("parleyd stopped with an error", "err", err)
 		return 1
