@@ -16,8 +16,8 @@ func TestImportRules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	server := []string{"/auth", "/chat", "/directory", "/audit", "/sqldb", "/inmem", "/kms/", "/httpapi", "/cmd/parleyd", "/crypt"}
-	services := []string{"/auth", "/chat", "/directory", "/audit"}
+	server := []string{"/auth", "/chat", "/directory", "/audit", "/access", "/supervision", "/lifecycle", "/sqldb", "/inmem", "/kms/", "/httpapi", "/cmd/parleyd", "/crypt"}
+	services := []string{"/auth", "/chat", "/directory", "/audit", "/access", "/supervision", "/lifecycle"}
 	rules := []struct {
 		pkg       string
 		forbidden []string // module-relative prefixes
@@ -36,6 +36,9 @@ func TestImportRules(t *testing.T) {
 		{pkg: "/chat", forbidden: []string{"/auth", "/directory", "/audit", "/httpapi", "/sqldb"}},
 		{pkg: "/directory", forbidden: []string{"/auth", "/chat", "/audit", "/httpapi", "/sqldb"}},
 		{pkg: "/audit", forbidden: []string{"/auth", "/chat", "/directory", "/httpapi", "/sqldb"}},
+		{pkg: "/access", forbidden: []string{"/auth", "/chat", "/directory", "/audit", "/supervision", "/lifecycle", "/httpapi", "/sqldb"}},
+		{pkg: "/supervision", forbidden: []string{"/auth", "/chat", "/directory", "/audit", "/access", "/lifecycle", "/httpapi", "/sqldb"}},
+		{pkg: "/lifecycle", forbidden: []string{"/auth", "/chat", "/directory", "/audit", "/access", "/supervision", "/httpapi", "/sqldb"}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", module+r.pkg).Output()

@@ -26,11 +26,14 @@ const (
 // is an argon2id PHC string (A7) and TOTPSecretSealed is AES-256-GCM
 // ciphertext under a keyring key (D2); neither is ever sent to a client.
 type User struct {
-	ID                UserID
-	Username          string
-	DisplayName       string
-	DepartmentID      DepartmentID
+	ID           UserID
+	Username     string
+	DisplayName  string
+	DepartmentID DepartmentID
+	// Roles are the distinct roles of Grants; Grants carry scopes and
+	// history (roles.go).
 	Roles             []Role
+	Grants            []RoleGrant
 	Status            UserStatus
 	PasswordHash      string
 	PasswordChangedAt time.Time
@@ -42,6 +45,19 @@ type User struct {
 	// earlier one is a replay and is refused (A1).
 	TOTPLastStep int64
 	CreatedAt    time.Time
+	// Account lifecycle (Z8, Z11; store_lifecycle.go). Kind is person or
+	// service; EndAt, if set, is when the account expires; LastLoginAt is
+	// the last complete login (for a service account, the last use of an
+	// API token), zero if never; the Disabled fields say who disabled the
+	// account, when and why (empty By: the server itself). A zero
+	// PasswordChangedAt marks a password an administrator set at
+	// reactivation (Z8): the user must replace it at the next login.
+	Kind           AccountKind
+	EndAt          time.Time
+	LastLoginAt    time.Time
+	DisabledAt     time.Time
+	DisabledBy     UserID
+	DisabledReason string
 }
 
 // HasRole reports whether u holds r.
@@ -85,6 +101,10 @@ type Conversation struct {
 	DirectKey string
 	// KeyEpoch is the epoch of the data key that seals new messages (D2).
 	KeyEpoch int
+	// ReadOnly is computed, never stored: department isolation (Z7) no
+	// longer lets every pair of members talk, so history stays readable
+	// and sending is refused. Set on conversation lists only.
+	ReadOnly bool
 }
 
 // HasMember reports whether id is a member of c.
@@ -111,6 +131,14 @@ type Message struct {
 	Body           []byte // plaintext; never stored
 	KeyEpoch       int
 	Sealed         []byte // ciphertext; what the store keeps
+	// RecalledAt is set once the message was recalled (a supervision
+	// action, Z3): its sealed body is destroyed and it reads as empty.
+	RecalledAt time.Time
+	RecalledBy UserID
+	// E2EE marks a body encrypted on the sender's device (E1, not built
+	// yet): the server holds only that ciphertext in Sealed and never
+	// opens it, not even for supervision (Z3).
+	E2EE bool
 }
 
 // ConversationKey is a per-conversation data-encryption key (DEK) of one
@@ -180,10 +208,13 @@ type Actor struct {
 	Username     string
 	DepartmentID DepartmentID
 	Roles        []Role
-	SessionID    string
-	MFAAt        time.Time
-	SourceIP     string
-	UserAgent    string
+	// Perms is what the actor's grants allow, per scope, resolved once at
+	// authentication (custom roles included); authz reads it.
+	Perms     []ScopedPerms
+	SessionID string
+	MFAAt     time.Time
+	SourceIP  string
+	UserAgent string
 	// MFAEnrollmentPending is true for a user whose roles demand MFA (A2)
 	// and who has not enrolled yet: such a session may only enrol, read
 	// "me" and log out (API-CORE.md).

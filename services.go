@@ -42,6 +42,11 @@ type NewUser struct {
 	Username, DisplayName, Password string
 	DepartmentID                    DepartmentID // the root department if empty
 	Roles                           []Role       // "user" is always added
+	// Kind is person (if empty) or service (Z11): a service account holds
+	// no administrator role and needs no password (none: a random one
+	// nobody knows). EndAt, if set, is when the account expires.
+	Kind  AccountKind
+	EndAt time.Time
 }
 
 // TOTPEnrollment is a TOTP secret to show the user once.
@@ -122,4 +127,86 @@ type DirectoryService interface {
 // AuditService reads the audit trail (package audit).
 type AuditService interface {
 	List(ctx context.Context, a *Actor, afterSeq int64, limit int) ([]*AuditRecord, error)
+}
+
+// RoleInfo describes a role: built-in or custom, with its permissions.
+type RoleInfo struct {
+	ID          Role
+	Name        string
+	Description string
+	Builtin     bool
+	Permissions []string
+	// Admin says the role carries more than the "user" role: it needs MFA
+	// and no service account may hold it.
+	Admin bool
+}
+
+// GrantOutcome says what a grant request did: granted at once, or waiting
+// for a second administrator (RequestID set).
+type GrantOutcome struct {
+	Granted   bool
+	RequestID string
+}
+
+// AccessReviewEntry is one user in the access review (Z8).
+type AccessReviewEntry struct {
+	User   *User
+	Grants []RoleGrant
+	// Flags: "unused_90d:<role>@<scope>" for a grant beyond "user" not used
+	// for 90 days, "leaver_with_access" for a disabled account that still
+	// holds more than "user".
+	Flags []string
+}
+
+// AccessReview is the report of who holds what (Z8).
+type AccessReview struct {
+	GeneratedAt time.Time
+	Entries     []*AccessReviewEntry
+}
+
+// AccessService is roles, grants and the access review (package access).
+type AccessService interface {
+	Roles(ctx context.Context, a *Actor) ([]RoleInfo, error)
+	CreateRole(ctx context.Context, a *Actor, name, description string, perms []string) (*CustomRole, error)
+	UpdateRole(ctx context.Context, a *Actor, id Role, name, description *string, perms []string) (*CustomRole, error)
+	DeleteRole(ctx context.Context, a *Actor, id Role) error
+	UserGrants(ctx context.Context, a *Actor, user UserID) ([]RoleGrant, error)
+	Grant(ctx context.Context, a *Actor, user UserID, role Role, scope DepartmentID, reason string) (*GrantOutcome, error)
+	Revoke(ctx context.Context, a *Actor, user UserID, role Role, scope DepartmentID, reason string) error
+	GrantRequests(ctx context.Context, a *Actor) ([]*GrantRequest, error)
+	DecideGrantRequest(ctx context.Context, a *Actor, id string, approve bool) (*GrantOutcome, error)
+	TwoPerson(ctx context.Context, a *Actor) (bool, error)
+	SetTwoPerson(ctx context.Context, a *Actor, on bool) error
+	AccessReview(ctx context.Context, a *Actor) (*AccessReview, error)
+	// ConfirmReview records a reviewer's decision to keep a grant.
+	ConfirmReview(ctx context.Context, a *Actor, user UserID, role Role, scope DepartmentID, note string) error
+	// NoteUse records that the actor just used perm (last use per grant,
+	// for the review); cheap, throttled, never fails the request.
+	NoteUse(ctx context.Context, a *Actor, perm string)
+}
+
+// LifecycleService is offboarding, reactivation and account hygiene (Z8,
+// Z11; package lifecycle). Every operation is the system admin's
+// (users.manage), audited, and answers an unknown user with not_found.
+type LifecycleService interface {
+	// Offboard disables the account at once and removes everything it
+	// holds: sessions (WebSockets closed), service tokens, roles beyond
+	// "user", device keys and second factors, conversation memberships
+	// (messages stay), ownership (to successor where a member). Refused
+	// for oneself (forbidden) and for an account that is not active
+	// (conflict).
+	Offboard(ctx context.Context, a *Actor, id, successor UserID, reason string) (*OffboardResult, error)
+	// Reactivate makes a disabled account active again with a password set
+	// by the administrator, which the user must change at the next login;
+	// no roles or memberships come back.
+	Reactivate(ctx context.Context, a *Actor, id UserID, password, reason string) (*User, error)
+	// Account returns the account with its lifecycle state.
+	Account(ctx context.Context, a *Actor, id UserID) (*User, error)
+	// SetEndDate sets (zero: clears) the date on which the account expires.
+	SetEndDate(ctx context.Context, a *Actor, id UserID, end time.Time) (*User, error)
+	// CreateServiceToken issues an API token for a service account; the
+	// secret is returned once and never stored.
+	CreateServiceToken(ctx context.Context, a *Actor, id UserID, name string, lifetime time.Duration) (*ServiceToken, string, error)
+	ServiceTokens(ctx context.Context, a *Actor, id UserID) ([]*ServiceToken, error)
+	RevokeServiceToken(ctx context.Context, a *Actor, id UserID, tokenID string) error
 }

@@ -21,6 +21,10 @@ type Store interface {
 	PasswordStore
 	WebAuthnStore
 	OTPStore
+	SupervisionStore
+	RoleStore
+	GrantRequestStore
+	LifecycleStore
 	// Ping reports whether the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -3,9 +3,11 @@ package auth
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/authz"
+	"github.com/parleyhq/parley/crypt"
 )
 
 // CreateUser creates an account on behalf of an administrator. Role grants
@@ -19,13 +21,42 @@ func (s *Service) CreateUser(ctx context.Context, a *parley.Actor, req parley.Ne
 		roles = append(slices.Clone(roles), parley.RoleUser)
 	}
 	roles = dedupeRoles(roles)
-	u, err := s.newUser(ctx, req.Username, req.DisplayName, req.Password, req.DepartmentID, roles)
+	kind, err := accountKind(req.Kind)
 	if err != nil {
 		return "", err
 	}
-	gc, err := s.grantContext(ctx)
+	if !req.EndAt.IsZero() && !req.EndAt.After(s.now()) {
+		return "", parley.Errorf(parley.CodeInvalid, "end_date must be in the future")
+	}
+	password := req.Password
+	if kind == parley.AccountService && password == "" {
+		password = unusablePassword() // Z11: it never logs in interactively
+	}
+	u, err := s.newUser(ctx, req.Username, req.DisplayName, password, req.DepartmentID, roles)
 	if err != nil {
 		return "", err
+	}
+	u.Kind, u.EndAt = kind, req.EndAt
+	gc, err := s.GrantContext(ctx)
+	if err != nil {
+		return "", err
+	}
+	// Z11: a service account holds no administrator role, whatever mix of
+	// built-in and custom roles would carry one.
+	if kind == parley.AccountService {
+		for _, r := range roles {
+			if gc.Catalog.IsAdmin(r) {
+				err := parley.Errorf(parley.CodeForbidden, "a service account cannot hold the administrator role %s", r)
+				_ = s.record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username, Action: "user.create",
+					Target: req.Username, SourceIP: a.SourceIP, Result: parley.ResultDenied, Reason: parley.ErrorMessage(err)})
+				return "", err
+			}
+		}
+	}
+	// Who granted what, and when, is kept for the access review (Z8).
+	u.Grants = authz.GrantsFromRoles(u.ID, roles, u.DepartmentID)
+	for i := range u.Grants {
+		u.Grants[i].GrantedBy, u.Grants[i].GrantedAt = a.UserID, u.CreatedAt
 	}
 	if err := authz.CheckGrant(a, u.ID, roles, gc); err != nil {
 		_ = s.record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username, Action: "user.create",
@@ -53,7 +84,7 @@ func (s *Service) CreateUser(ctx context.Context, a *parley.Actor, req parley.Ne
 	// creating accounts is sensitive (L5, fail closed).
 	if err := s.record(ctx, parley.AuditRecord{ActorID: a.UserID, ActorName: a.Username, Action: "user.create",
 		Target: string(u.ID), SourceIP: a.SourceIP, Result: parley.ResultSuccess,
-		Reason: "username=" + u.Username + " roles=" + joinRoles(roles)}); err != nil {
+		Reason: "username=" + u.Username + " roles=" + joinRoles(roles) + lifecycleNote(u)}); err != nil {
 		return "", parley.Errorf(parley.CodeUnavailable, "audit trail unavailable")
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -65,7 +96,8 @@ func (s *Service) CreateUser(ctx context.Context, a *parley.Actor, req parley.Ne
 	return u.ID, nil
 }
 
-func (s *Service) grantContext(ctx context.Context) (authz.GrantContext, error) {
+// GrantContext is what authz.CheckGrant needs to know about this deployment.
+func (s *Service) GrantContext(ctx context.Context) (authz.GrantContext, error) {
 	exists, err := s.store.AnyUserWithRole(ctx, parley.RoleSecurityAdmin)
 	if err != nil {
 		return authz.GrantContext{}, err
@@ -74,7 +106,11 @@ func (s *Service) grantContext(ctx context.Context) (authz.GrantContext, error) 
 	if err != nil && !parley.IsNotFound(err) {
 		return authz.GrantContext{}, err
 	}
-	return authz.GrantContext{SecurityAdminExists: exists, SetupAdminID: parley.UserID(setupAdmin)}, nil
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return authz.GrantContext{}, err
+	}
+	return authz.GrantContext{SecurityAdminExists: exists, SetupAdminID: parley.UserID(setupAdmin), Catalog: cat}, nil
 }
 
 // newUser validates and builds an account with a hashed password.
@@ -86,7 +122,11 @@ func (s *Service) newUser(ctx context.Context, username, displayName, password s
 	if err := ValidateDisplayName(displayName); err != nil {
 		return nil, err
 	}
-	if err := authz.CheckRoleSet(roles); err != nil {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := cat.CheckRoleSet(roles); err != nil {
 		return nil, err
 	}
 	pol, err := s.passwordPolicy(ctx)
@@ -106,6 +146,65 @@ func (s *Service) newUser(ctx context.Context, username, displayName, password s
 		ID: parley.NewUserID(), Username: username, DisplayName: displayName, DepartmentID: dept,
 		Roles: roles, Status: parley.UserActive, PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now,
 	}, nil
+}
+
+// accountKind checks the kind of a new account; empty is a person's.
+func accountKind(k parley.AccountKind) (parley.AccountKind, error) {
+	switch k {
+	case "", parley.AccountPerson:
+		return parley.AccountPerson, nil
+	case parley.AccountService:
+		return k, nil
+	}
+	return "", parley.Errorf(parley.CodeInvalid, `kind must be "person" or "service"`)
+}
+
+// lifecycleNote describes a new account's kind and end date for the audit
+// trail (Z11); empty for a person's account without an end date.
+func lifecycleNote(u *parley.User) string {
+	note := ""
+	if u.Kind == parley.AccountService {
+		note += " kind=service"
+	}
+	if !u.EndAt.IsZero() {
+		note += " end_date=" + u.EndAt.Format(time.RFC3339)
+	}
+	return note
+}
+
+// unusablePassword is a password nobody knows, for a service account (which
+// never logs in with one). Its prefix meets every profile's composition
+// rules; the rest is 256 random bits.
+func unusablePassword() string {
+	token, _ := crypt.NewToken()
+	return "Sv-1" + token
+}
+
+// AdminPasswordHash checks a password an administrator sets for u when
+// reactivating the account (Z8) against the password policy — as for an
+// account without a second factor, which a reactivated account is — and
+// u's password history (A3), and returns its argon2id hash for the caller
+// to store. A service account may be given none: it gets one nobody knows.
+func (s *Service) AdminPasswordHash(ctx context.Context, u *parley.User, password string) (string, error) {
+	if password == "" && u.IsService() {
+		password = unusablePassword()
+	} else {
+		pol, err := s.passwordPolicy(ctx)
+		if err != nil {
+			return "", err
+		}
+		if err := s.checkNewPassword(ctx, pol, password, u.Username, u.DisplayName, false); err != nil {
+			return "", err
+		}
+		if err := s.checkHistory(ctx, pol, u, password); err != nil {
+			return "", err
+		}
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return "", parley.Internal("auth.AdminPasswordHash", err)
+	}
+	return hash, nil
 }
 
 func dedupeRoles(roles []parley.Role) []parley.Role {

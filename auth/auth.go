@@ -65,6 +65,8 @@ type Service struct {
 	pwPolicy passwordPolicyCache // A3: data in the database (password.go)
 	throttle *throttle
 	mfa      mfaCache
+	catalog  catalogCache // custom roles (catalog.go)
+	boot     bootstrap
 	// otp offers one-time codes and push approval at login (otp.go); nil
 	// until NewOTP, and then neither is offered.
 	otp *OTP

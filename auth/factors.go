@@ -74,6 +74,7 @@ func (s *Service) finishLogin(ctx context.Context, sess *parley.Session, u *parl
 	}
 	s.throttle.succeeded("mfa:" + string(u.ID))
 	s.rememberSource(ctx, u.ID, m)
+	s.noteLogin(ctx, u.ID) // Z11 inactivity (login.go)
 	_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login",
 		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess, Reason: "mfa " + method})
 	return issued, nil

@@ -61,6 +61,16 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 			return nil, parley.Internal("auth.Login", err)
 		}
 	}
+	if u != nil && u.IsService() {
+		// Z11: a service account never logs in interactively, whatever
+		// the password; it uses API tokens. Answered and counted exactly
+		// like a wrong password, audited as what it is.
+		s.countFailure(ctx, pol, username, u, m)
+		s.throttle.failed(m.SourceIP, key)
+		_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: truncate(username, 64), Action: "auth.login",
+			Target: string(u.ID), SourceIP: m.SourceIP, Result: parley.ResultDenied, Reason: "service account"})
+		return nil, badCredentials()
+	}
 	if lock.Locked(s.now()) {
 		// A3/A9: locked, whatever the password; answered like a wrong one
 		// — except for the right password from a source where the user
@@ -86,6 +96,19 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 	}
 	if u.Status != parley.UserActive {
 		return fail(u.ID, "account disabled")
+	}
+	// Z11: the end date and the inactivity rule hold here at once; the
+	// periodic sweep (lifecycle) then disables such accounts for good.
+	if now := s.now(); u.Expired(now) {
+		return fail(u.ID, "account expired on its end date")
+	} else if u.Inactive(now) {
+		spared, err := parley.SparedFromInactivity(ctx, s.store, u)
+		if err != nil {
+			return nil, err
+		}
+		if !spared {
+			return fail(u.ID, "account unused for 90 days")
+		}
 	}
 	if rehash {
 		// A7: parameters in the hash string changed; upgrade transparently.
@@ -116,6 +139,7 @@ func (s *Service) Login(ctx context.Context, username, password string, m parley
 		return nil, err
 	}
 	s.rememberSource(ctx, u.ID, m)
+	s.noteLogin(ctx, u.ID)
 	_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.login",
 		Target: issued.SessionID, SourceIP: m.SourceIP, Result: parley.ResultSuccess})
 	return &parley.LoginResult{Issued: issued, Notices: notices}, nil
@@ -136,13 +160,24 @@ func (s *Service) loginNotices(ctx context.Context, p parley.PasswordPolicy, u *
 			notices = append(notices, parley.NoticeAccountWasLocked)
 		}
 	}
-	if passwordExpired(p, u, s.now()) {
+	if mustChangePassword(p, u, s.now()) {
 		notices = append(notices, parley.NoticePasswordExpired)
+		reason := "password older than " + strconv.Itoa(p.MaxAgeDays) + " days; session limited to changing it"
+		if u.PasswordChangedAt.IsZero() {
+			reason = "password set by an administrator at reactivation; session limited to changing it"
+		}
 		_ = s.record(ctx, parley.AuditRecord{ActorID: u.ID, ActorName: u.Username, Action: "auth.password_expired",
-			Target: string(u.ID), SourceIP: m.SourceIP, Result: parley.ResultSuccess,
-			Reason: "password older than " + strconv.Itoa(p.MaxAgeDays) + " days; session limited to changing it"})
+			Target: string(u.ID), SourceIP: m.SourceIP, Result: parley.ResultSuccess, Reason: reason})
 	}
 	return notices, nil
+}
+
+// noteLogin records a complete login for the inactivity rule (Z11). A
+// failure costs only the record: the login stands.
+func (s *Service) noteLogin(ctx context.Context, id parley.UserID) {
+	if err := s.store.TouchLastLogin(ctx, id, s.now()); err != nil {
+		s.log.WarnContext(ctx, "could not record a login", "err", err)
+	}
 }
 
 // secondFactorMethods lists the second factors u can finish a login with

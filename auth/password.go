@@ -266,6 +266,13 @@ func (s *Service) UnlockUser(ctx context.Context, a *parley.Actor, id parley.Use
 		}
 		return err
 	}
+	// A helpdesk role scoped to a department unlocks only there (Z6).
+	if err := authz.CheckOver(ctx, a, authz.PermUsersUnlock, u.DepartmentID, s.store.ListDepartments); err != nil {
+		if parley.IsNotFound(err) {
+			return parley.Errorf(parley.CodeNotFound, "user not found")
+		}
+		return err
+	}
 	l, err := s.store.LoginLock(ctx, u.Username)
 	if err != nil {
 		return err

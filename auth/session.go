@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/authz"
 	"github.com/parleyhq/parley/crypt"
 )
 
@@ -22,10 +23,12 @@ func (s *Service) Authenticate(ctx context.Context, token string, m parley.Reque
 	if token == "" || len(token) > 128 {
 		return nil, unauthenticated()
 	}
-	sess, err := s.store.SessionByTokenHash(ctx, crypt.HashToken(token))
+	hash := crypt.HashToken(token)
+	sess, err := s.store.SessionByTokenHash(ctx, hash)
 	if err != nil {
 		if parley.IsNotFound(err) {
-			return nil, unauthenticated()
+			// Not a session: perhaps a service account's API token (Z11).
+			return s.serviceTokenActor(ctx, hash, m)
 		}
 		return nil, err
 	}
@@ -47,7 +50,9 @@ func (s *Service) Authenticate(ctx context.Context, token string, m parley.Reque
 		}
 		return nil, err
 	}
-	if u.Status != parley.UserActive {
+	// Z11: an account past its end date is refused at once, before the
+	// sweep disables it; a service account has no sessions.
+	if u.Status != parley.UserActive || u.Expired(now) || u.IsService() {
 		return nil, unauthenticated()
 	}
 	if userAction && now.Sub(sess.LastActiveAt) >= s.cfg.TouchInterval {
@@ -77,11 +82,83 @@ func (s *Service) Authenticate(ctx context.Context, token string, m parley.Reque
 			mustEnrol = !has
 		}
 	}
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	perms := cat.Resolve(u.Grants)
+	boot, err := s.bootstrapPerms(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	perms = append(perms, boot...)
 	return &parley.Actor{
 		UserID: u.ID, Username: u.Username, DepartmentID: u.DepartmentID, Roles: u.Roles,
+		Perms:     perms,
 		SessionID: sess.ID, MFAAt: sess.MFAAt, SourceIP: m.SourceIP, UserAgent: m.UserAgent,
 		MFAEnrollmentPending:   mustEnrol,
-		PasswordChangeRequired: passwordExpired(pol, u, now),
+		PasswordChangeRequired: mustChangePassword(pol, u, now),
+	}, nil
+}
+
+// mustChangePassword reports whether u's sessions may only change the
+// password (A3): it expired under the policy, or an administrator set it
+// when reactivating the account (Z8: its change time is zero), which holds
+// under every profile.
+func mustChangePassword(p parley.PasswordPolicy, u *parley.User, now time.Time) bool {
+	return passwordExpired(p, u, now) || u.PasswordChangedAt.IsZero()
+}
+
+// serviceTokenWithheld are the permissions a service token never carries:
+// its own account's self-service (me, sessions, push approval, step-up)
+// and credentials (password, second factors, enrolment). A token acts for
+// a machine through the "user" role's business permissions only (Z11).
+var serviceTokenWithheld = authz.Bits(authz.PermSelf, authz.PermCredentials)
+
+// serviceTokenActor authenticates a service account's API token (Z11):
+// like a session, with an absolute expiry and no idle timeout. The token is
+// the account's one credential, so neither the MFA enrolment gate nor the
+// password-change gate holds it; its SessionID is the token's ID, so that
+// revoking the token closes the WebSockets opened with it. Every refusal
+// is the same unauthenticated answer as for a bad session.
+func (s *Service) serviceTokenActor(ctx context.Context, hash []byte, m parley.RequestMeta) (*parley.Actor, error) {
+	st, err := s.store.ServiceTokenByHash(ctx, hash)
+	if err != nil {
+		if parley.IsNotFound(err) {
+			return nil, unauthenticated()
+		}
+		return nil, err
+	}
+	now := s.now()
+	if !now.Before(st.ExpiresAt) { // the lifecycle sweep deletes it
+		return nil, unauthenticated()
+	}
+	u, err := s.store.UserByID(ctx, st.UserID)
+	if err != nil {
+		if parley.IsNotFound(err) {
+			return nil, unauthenticated()
+		}
+		return nil, err
+	}
+	if u.Status != parley.UserActive || !u.IsService() || u.Expired(now) || u.Inactive(now) {
+		return nil, unauthenticated()
+	}
+	if now.Sub(st.LastUsedAt) >= s.cfg.TouchInterval {
+		if err := s.store.TouchServiceToken(ctx, st.ID, u.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	perms := cat.Resolve(u.Grants)
+	for i := range perms {
+		perms[i].Bits &^= serviceTokenWithheld
+	}
+	return &parley.Actor{
+		UserID: u.ID, Username: u.Username, DepartmentID: u.DepartmentID, Roles: u.Roles, Perms: perms,
+		SessionID: st.ID, SourceIP: m.SourceIP, UserAgent: m.UserAgent,
 	}, nil
 }
 

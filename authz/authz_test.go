@@ -85,7 +85,9 @@ func TestCheckGrant(t *testing.T) {
 // TestSensitiveOperations pins the step-up table (A6): changing it is a
 // security decision, made here in review.
 func TestSensitiveOperations(t *testing.T) {
-	want := map[Permission]bool{PermCredentials: true, PermSecurityPolicy: true, PermUsersUnlock: true}
+	want := map[Permission]bool{PermCredentials: true, PermSecurityPolicy: true, PermUsersUnlock: true,
+		PermRolesGrant: true, PermRolesManage: true, PermUsersManage: true, PermSupervise: true,
+		PermSupervisionApprove: true}
 	for _, p := range All {
 		if NeedsStepUp(p) != want[p] {
 			t.Errorf("NeedsStepUp(%s) = %v, want %v", p, NeedsStepUp(p), want[p])

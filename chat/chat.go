@@ -25,6 +25,10 @@ type Config struct {
 	MaxBatch     int // messages per group-commit transaction
 	QueueLen     int // pending sends waiting for the writer
 	MaxGroupSize int // members of a group, creator included
+	// Isolation is the department isolation policy (Z7), from the
+	// directory; nil checks nothing (tests and benchmarks of the bare
+	// message path).
+	Isolation parley.Isolation
 }
 
 // DefaultConfig returns production defaults.
@@ -42,6 +46,8 @@ type Service struct {
 	cfg    Config
 	w      *writer
 	convs  convCache
+	iso    isoCache
+	mutes  muteCache // supervised.go
 }
 
 // New returns a Service and starts its writer; Close stops it.
@@ -92,16 +98,17 @@ func (s *Service) Invalidate(id parley.ConversationID) {
 // conversation the actor is not in is not_found, never forbidden: its
 // existence is not revealed (Z6).
 func (s *Service) memberConversation(ctx context.Context, a *parley.Actor, id parley.ConversationID) (*parley.Conversation, error) {
-	notFound := parley.Errorf(parley.CodeNotFound, "conversation not found")
+	// Built only on a miss: this runs for every message sent.
+	notFound := func() error { return parley.Errorf(parley.CodeNotFound, "conversation not found") }
 	if id == "" || len(id) > 64 {
-		return nil, notFound
+		return nil, notFound()
 	}
 	c := s.convs.get(id)
 	if c == nil {
 		var err error
 		c, err = s.store.ConversationByID(ctx, id)
 		if parley.IsNotFound(err) {
-			return nil, notFound
+			return nil, notFound()
 		}
 		if err != nil {
 			return nil, err
@@ -109,7 +116,7 @@ func (s *Service) memberConversation(ctx context.Context, a *parley.Actor, id pa
 		s.convs.put(c)
 	}
 	if !c.HasMember(a.UserID) {
-		return nil, notFound
+		return nil, notFound()
 	}
 	return c, nil
 }
@@ -142,6 +149,7 @@ func (s *Service) CreateConversation(ctx context.Context, a *parley.Actor, typ p
 	default:
 		return nil, parley.Errorf(parley.CodeInvalid, `type must be "direct" or "group"`)
 	}
+	members := make([]*parley.User, 0, len(others))
 	for _, id := range others {
 		u, err := s.store.UserByID(ctx, id)
 		if parley.IsNotFound(err) || (err == nil && u.Status != parley.UserActive) {
@@ -150,6 +158,10 @@ func (s *Service) CreateConversation(ctx context.Context, a *parley.Actor, typ p
 		if err != nil {
 			return nil, err
 		}
+		members = append(members, u)
+	}
+	if err := s.checkNewMembers(ctx, a, members); err != nil { // Z7
+		return nil, err
 	}
 	c := &parley.Conversation{
 		ID: parley.NewConversationID(), Type: typ, Title: strings.TrimSpace(title),
@@ -182,12 +194,20 @@ func (s *Service) CreateConversation(ctx context.Context, a *parley.Actor, typ p
 	return c, nil
 }
 
-// Conversations lists the actor's conversations.
+// Conversations lists the actor's conversations, those that department
+// isolation cut marked read-only (Z7).
 func (s *Service) Conversations(ctx context.Context, a *parley.Actor) ([]*parley.Conversation, error) {
 	if err := authz.Check(a, authz.PermConversationsRead); err != nil {
 		return nil, err
 	}
-	return s.store.ConversationsForUser(ctx, a.UserID)
+	list, err := s.store.ConversationsForUser(ctx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.markReadOnly(ctx, list); err != nil {
+		return nil, err
+	}
+	return list, nil
 }
 
 // Typing tells the other members that the actor is typing.
@@ -197,6 +217,12 @@ func (s *Service) Typing(ctx context.Context, a *parley.Actor, id parley.Convers
 	}
 	c, err := s.memberConversation(ctx, a, id)
 	if err != nil {
+		return err
+	}
+	if err := s.checkWritable(ctx, c); err != nil { // typing is talking too (Z7)
+		return err
+	}
+	if err := s.checkMuted(ctx, c, a.UserID); err != nil { // so is it for a muted member (Z3)
 		return err
 	}
 	frame := encodeTyping(c.ID, a.UserID)

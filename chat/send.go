@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -55,6 +54,13 @@ func (s *Service) Submit(ctx context.Context, a *parley.Actor, id parley.Convers
 	}
 	c, err := s.memberConversation(ctx, a, id)
 	if err != nil {
+		return nil, err
+	}
+	// Isolation makes a conversation read-only, never deletes it (Z7).
+	if err := s.checkWritable(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := s.checkMuted(ctx, c, a.UserID); err != nil { // supervision (Z3)
 		return nil, err
 	}
 	dek, err := s.env.DataKey(ctx, c.ID, c.KeyEpoch)
@@ -121,18 +127,9 @@ func (s *Service) History(ctx context.Context, a *parley.Actor, id parley.Conver
 		return nil, err
 	}
 	for _, m := range msgs {
-		dek, err := s.env.DataKey(ctx, c.ID, m.KeyEpoch)
-		if err != nil {
-			return nil, parley.Internal("chat.History", err)
+		if err := s.openMessage(ctx, m); err != nil { // supervised.go: recalled, E2EE
+			return nil, err
 		}
-		body, err := crypt.OpenMessage(dek, m)
-		if err != nil {
-			// A ciphertext that does not open under its own row's AAD was
-			// moved or altered behind the server's back (D2, D7).
-			s.log.ErrorContext(ctx, "message failed authentication", "conversation", c.ID, "seq", m.Seq)
-			return nil, parley.Internal("chat.History", errors.New("message failed authentication"))
-		}
-		m.Body, m.Sealed = body, nil
 	}
 	return msgs, nil
 }

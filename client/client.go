@@ -241,6 +241,9 @@ type call struct {
 	in     any
 	out    any
 	auth   bool
+	// raw, if set, receives the response body as is (non-JSON downloads
+	// such as CSV), bounded like any response.
+	raw *[]byte
 }
 
 func (c *Client) do(ctx context.Context, r call) error {
@@ -275,6 +278,17 @@ func (c *Client) do(ctx context.Context, r call) error {
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return decodeAPIError(resp)
+	}
+	if r.raw != nil {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+		if err != nil {
+			return fmt.Errorf("client: reading response: %w", err)
+		}
+		if int64(len(data)) > maxResponseBytes {
+			return fmt.Errorf("client: response larger than %d bytes", maxResponseBytes)
+		}
+		*r.raw = data
+		return nil
 	}
 	if r.out == nil {
 		// Drain a little so the connection can be reused.

@@ -1,6 +1,8 @@
-// Package directory is the organisation directory (M5): the department tree
-// and user search. Department isolation (Z7) and titles come with the
-// authorization issue; every read already goes through a permission check.
+// Package directory is the organisation directory (M5): the department tree,
+// user search, and the department isolation policy (Z7) that decides who
+// sees whom in the search and who may start conversations with whom (chat
+// asks through parley.Isolation). Titles come with the authorization issue;
+// every read already goes through a permission check.
 package directory
 
 import (
@@ -17,6 +19,7 @@ type Service struct {
 	store parley.Store
 	audit parley.Auditor
 	now   parley.Clock
+	iso   isoCache
 }
 
 // New returns a Service.
@@ -29,7 +32,9 @@ var _ parley.DirectoryService = (*Service)(nil)
 // MaxResults bounds a directory search.
 const MaxResults = 200
 
-// Users searches users by username or display name.
+// Users searches users by username or display name. Under a strict
+// isolation policy the caller sees only the users it may talk to (Z7),
+// unless an administrative permission needs the whole directory.
 func (s *Service) Users(ctx context.Context, a *parley.Actor, query string, limit int) ([]*parley.User, error) {
 	if err := authz.Check(a, authz.PermDirectoryRead); err != nil {
 		return nil, err
@@ -40,7 +45,7 @@ func (s *Service) Users(ctx context.Context, a *parley.Actor, query string, limi
 	if limit <= 0 || limit > MaxResults {
 		limit = MaxResults
 	}
-	return s.store.ListUsers(ctx, strings.TrimSpace(query), limit)
+	return s.visibleUsers(ctx, a, strings.TrimSpace(query), limit)
 }
 
 // CreateDepartment adds a department under parent (the root if empty).
@@ -77,6 +82,7 @@ func (s *Service) CreateDepartment(ctx context.Context, a *parley.Actor, name st
 	if err := s.store.CreateDepartment(ctx, d); err != nil {
 		return nil, err
 	}
+	s.iso.invalidate() // the isolation view holds the tree
 	return d, nil
 }
 

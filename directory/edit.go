@@ -86,6 +86,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, a *parley.Actor, id parl
 	if err := s.store.UpdateDepartment(ctx, &updated); err != nil {
 		return nil, err
 	}
+	s.iso.invalidate() // a move changes who is whose ancestor (Z7)
 	return &updated, nil
 }
 
@@ -117,5 +118,9 @@ func (s *Service) MergeDepartment(ctx context.Context, a *parley.Actor, from, in
 		Target: string(from), SourceIP: a.SourceIP, Result: parley.ResultSuccess, Reason: "into=" + string(into)}); err != nil {
 		return parley.Errorf(parley.CodeUnavailable, "audit trail unavailable")
 	}
-	return s.store.MergeDepartment(ctx, from, into)
+	if err := s.store.MergeDepartment(ctx, from, into); err != nil {
+		return err
+	}
+	s.iso.invalidate() // members changed department (Z7)
+	return nil
 }

@@ -30,6 +30,13 @@ type Services struct {
 	WebAuthn  parley.WebAuthnService
 	OTP       parley.OTPService
 	MFAPolicy parley.MFAPolicyService
+	Access    parley.AccessService
+	Isolation parley.IsolationPolicyService // department isolation (Z7)
+	// Supervision is supervised access (Z3, D3).
+	Supervision parley.SupervisionService
+	// Lifecycle is offboarding, reactivation, end dates and service
+	// tokens (Z8, Z11).
+	Lifecycle parley.LifecycleService
 	// Ready reports whether the database and broker answer (/readyz).
 	Ready func(ctx context.Context) error
 }
@@ -52,6 +59,10 @@ type Config struct {
 	// the connection with 1008.
 	WSFrameRate  float64
 	WSFrameBurst int
+	// Management, when set, moves administrative operations to a separate
+	// management listener (I6, mgmt.go): the user listener then answers
+	// them as unknown paths. nil serves everything on one listener.
+	Management *ManagementConfig
 }
 
 // DefaultConfig returns production defaults.
@@ -59,14 +70,19 @@ func DefaultConfig() Config {
 	return Config{WSRevalidate: 30 * time.Second, WSQueue: 1024, WSFrameRate: 100, WSFrameBurst: 200}
 }
 
-// API is the HTTP handler of the user listener.
+// API is the HTTP handler of the user listener and, if configured, of the
+// management listener.
 type API struct {
-	svc    Services
-	cfg    Config
-	log    *slog.Logger
-	hub    *hub
-	routes []*route
-	mux    *http.ServeMux
+	svc     Services
+	cfg     Config
+	log     *slog.Logger
+	hub     *hub
+	routes  []*route
+	mux     *http.ServeMux // the user listener's
+	mgmtMux *http.ServeMux // the management listener's; nil without one
+	// throttle bounds anonymous audit records of refused management-plane
+	// attempts (mgmt.go).
+	throttle *auditThrottle
 
 	openapiOnce sync.Once
 	openapiJSON []byte
@@ -76,11 +92,19 @@ type API struct {
 func New(svc Services, cfg Config, log *slog.Logger) *API {
 	a := &API{svc: svc, cfg: cfg, log: log, hub: newHub()}
 	a.routes = a.routeTable()
-	a.mux = a.buildMux()
+	if m := cfg.Management; m != nil {
+		a.throttle = newAuditThrottle(m.Now)
+		a.mux = a.buildMux(planeUser)
+		a.mgmtMux = a.buildMux(planeManagement)
+	} else {
+		a.throttle = newAuditThrottle(nil)
+		a.mux = a.buildMux(planeAll)
+	}
 	return a
 }
 
-// Handler returns the full handler, security headers included.
+// Handler returns the user listener's handler, security headers included.
+// Without a management listener it serves every operation.
 func (a *API) Handler() http.Handler { return SecureHeaders(a.mux) }
 
 // Deliver hands a broker event to the local WebSocket connections; pass it

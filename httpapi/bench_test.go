@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/authz"
 	"github.com/parleyhq/parley/chat"
 	"github.com/parleyhq/parley/crypt"
 	"github.com/parleyhq/parley/inmem"
@@ -58,7 +59,10 @@ func BenchmarkSendPath(b *testing.B) {
 		}
 		ids[i] = u.ID
 	}
-	sender := &parley.Actor{UserID: ids[0], Roles: []parley.Role{parley.RoleUser}, ConnID: "sender"}
+	// Permissions resolved as Authenticate does, so the check costs what
+	// it costs in production.
+	sender := &parley.Actor{UserID: ids[0], Roles: []parley.Role{parley.RoleUser}, ConnID: "sender",
+		Perms: authz.NewCatalog(nil).Resolve(authz.GrantsFromRoles(ids[0], []parley.Role{parley.RoleUser}, ""))}
 	conv, err := svc.CreateConversation(ctx, sender, parley.ConversationGroup, ids[1:], "bench")
 	if err != nil {
 		b.Fatal(err)

@@ -137,8 +137,12 @@ func (a *API) createUser(c *call) error {
 	for i, r := range req.Roles {
 		roles[i] = parley.Role(r)
 	}
-	id, err := a.svc.Auth.CreateUser(c.r.Context(), c.actor, parley.NewUser{Username: req.Username,
-		DisplayName: req.DisplayName, Password: req.Password, DepartmentID: parley.DepartmentID(req.DepartmentID), Roles: roles})
+	nu := parley.NewUser{Username: req.Username, DisplayName: req.DisplayName, Password: req.Password,
+		DepartmentID: parley.DepartmentID(req.DepartmentID), Roles: roles, Kind: parley.AccountKind(req.Kind)}
+	if req.EndDate != nil {
+		nu.EndAt = *req.EndDate
+	}
+	id, err := a.svc.Auth.CreateUser(c.r.Context(), c.actor, nu)
 	if err != nil {
 		return err
 	}

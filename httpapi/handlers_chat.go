@@ -32,7 +32,7 @@ func wireConversation(conv *parley.Conversation) wire.Conversation {
 		members[i] = string(m)
 	}
 	return wire.Conversation{ConversationID: string(conv.ID), Type: string(conv.Type), Title: conv.Title,
-		MemberIDs: members, LastSeq: conv.LastSeq}
+		MemberIDs: members, LastSeq: conv.LastSeq, ReadOnly: conv.ReadOnly}
 }
 
 func (a *API) conversations(c *call) error {
@@ -60,7 +60,8 @@ func (a *API) send(c *call) error {
 }
 
 func wireMessage(m *parley.Message) wire.Message {
-	return wire.Message{MessageID: string(m.ID), Seq: m.Seq, SenderID: string(m.SenderID), Body: string(m.Body), SentAt: m.SentAt}
+	return wire.Message{MessageID: string(m.ID), Seq: m.Seq, SenderID: string(m.SenderID), Body: string(m.Body), SentAt: m.SentAt,
+		Recalled: !m.RecalledAt.IsZero()}
 }
 
 func (a *API) history(c *call) error {

@@ -60,8 +60,12 @@ func (a *API) routeTable() []*route {
 	rs = append(rs, a.otpRoutes()...)
 	rs = append(rs, a.stepUpRoutes()...)
 	rs = append(rs, a.policyRoutes()...)
+	rs = append(rs, a.isolationRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.systemRoutes()...)
+	rs = append(rs, a.accessRoutes()...)
+	rs = append(rs, a.supervisionRoutes()...)
+	rs = append(rs, a.lifecycleRoutes()...)
 	return rs
 }
 
@@ -124,7 +128,9 @@ func (a *API) coreRoutes() []*route {
 
 // buildMux registers each path once and dispatches on the method itself,
 // so that a wrong method or unknown path still gets the JSON error shape.
-func (a *API) buildMux() *http.ServeMux {
+// An operation of the other listener's plane answers as an unknown path
+// (I6, mgmt.go).
+func (a *API) buildMux(pl plane) *http.ServeMux {
 	mux := http.NewServeMux()
 	byPath := map[string][]*route{}
 	var paths []string
@@ -139,20 +145,30 @@ func (a *API) buildMux() *http.ServeMux {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			for _, rt := range routes {
 				if rt.Method == r.Method || (rt.Method == "GET" && r.Method == "HEAD") {
+					if !onPlane(pl, rt) {
+						a.offPlane(pl, rt, w, r)
+						return
+					}
 					a.serve(rt, w, r)
 					return
 				}
 			}
 			allow := make([]string, 0, len(routes))
 			for _, rt := range routes {
-				allow = append(allow, rt.Method)
+				if onPlane(pl, rt) {
+					allow = append(allow, rt.Method)
+				}
+			}
+			if len(allow) == 0 {
+				a.writeError(w, r, errNoEndpoint())
+				return
 			}
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			a.writeError(w, r, parley.Errorf(parley.CodeInvalid, "method %s not allowed", r.Method))
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, parley.Errorf(parley.CodeNotFound, "no such endpoint"))
+		a.writeError(w, r, errNoEndpoint())
 	})
 	return mux
 }
@@ -205,6 +221,10 @@ func (a *API) prepare(rt *route, c *call) error {
 			}
 		}
 		c.actor = actor
+		if a.svc.Access != nil {
+			// Last use per grant, for the access review (Z8).
+			a.svc.Access.NoteUse(r.Context(), actor, string(rt.Perm))
+		}
 	}
 	if err := checkPathValues(rt, r); err != nil {
 		return err

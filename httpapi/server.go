@@ -105,7 +105,12 @@ func serverErrorLog(l *slog.Logger, listener string) *log.Logger {
 }
 
 // serverLogWriter receives one message per Write from log.Logger.
-type serverLogWriter struct{ log *slog.Logger }
+// keepNoise logs serverNoise at warn level like everything else (the
+// management listener, where only allowed peers get to a handshake).
+type serverLogWriter struct {
+	log       *slog.Logger
+	keepNoise bool
+}
 
 // serverNoise are net/http messages caused by clients, not by the server:
 // failed TLS handshakes (scanners, clients without TLS 1.2, plain HTTP sent
@@ -119,7 +124,7 @@ func (w *serverLogWriter) Write(p []byte) (int, error) {
 	msg := string(bytes.TrimRight(p, "\r\n"))
 	level := slog.LevelWarn
 	for _, n := range serverNoise {
-		if strings.Contains(msg, n) {
+		if !w.keepNoise && strings.Contains(msg, n) {
 			level = slog.LevelDebug
 			break
 		}

@@ -130,7 +130,7 @@ func (c *wsConn) fill(conv parley.ConversationID, after, upto int64) error {
 				return nil
 			}
 			b, _ := json.Marshal(wire.MessageFrame{Type: wire.FrameMessage, ConversationID: string(conv), MessageID: string(m.ID),
-				Seq: m.Seq, SenderID: string(m.SenderID), Body: string(m.Body), SentAt: m.SentAt})
+				Seq: m.Seq, SenderID: string(m.SenderID), Body: string(m.Body), SentAt: m.SentAt, Recalled: !m.RecalledAt.IsZero()})
 			if err := c.write(b); err != nil {
 				return err
 			}

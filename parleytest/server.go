@@ -3,7 +3,9 @@ package parleytest
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -56,6 +58,9 @@ type Server struct {
 	SetupToken string
 	// DBName says which database the server runs on ("sqlite" or "postgres").
 	DBName string
+	// ManagementURL is https://127.0.0.1:port of the management listener
+	// (WithManagementListener), "" without one.
+	ManagementURL string
 }
 
 // ServerOption adjusts a test server before it starts.
@@ -75,6 +80,19 @@ func WithTrustedProxies(p ...netip.Prefix) ServerOption {
 
 // WithHTTPConfig overrides transport settings (queue sizes, revalidation).
 func WithHTTPConfig(c httpapi.Config) ServerOption { return func(o *node.Options) { o.HTTP = &c } }
+
+// WithManagementListener starts a management listener on 127.0.0.1 (I6):
+// administrative operations are served there only (ManagementClient), to
+// peers in allow (loopback when empty) and, with clientCAs, only to clients
+// holding a certificate from them.
+func WithManagementListener(allow []netip.Prefix, clientCAs *x509.CertPool) ServerOption {
+	if len(allow) == 0 {
+		allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	return func(o *node.Options) {
+		o.Management = &node.Management{Listen: "127.0.0.1:0", Allow: allow, ClientCAs: clientCAs}
+	}
+}
 
 // WithAuthConfig overrides session rules.
 func WithAuthConfig(c auth.Config) ServerOption { return func(o *node.Options) { o.Auth = &c } }
@@ -125,8 +143,12 @@ func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	if err != nil {
 		t.Fatalf("setup token: %v", err)
 	}
-	return &Server{t: t, Node: n, URL: "https://" + n.Addr(), CAFile: certFile, Dir: dir, Clock: clock,
+	s := &Server{t: t, Node: n, URL: "https://" + n.Addr(), CAFile: certFile, Dir: dir, Clock: clock,
 		SetupToken: string(trimNL(token)), DBName: n.Store.Dialect()}
+	if addr := n.ManagementAddr(); addr != "" {
+		s.ManagementURL = "https://" + addr
+	}
+	return s
 }
 
 func trimNL(b []byte) []byte {
@@ -218,6 +240,36 @@ func (s *Server) Login(ctx context.Context, username string) *client.Client {
 	}
 	if res.MFARequired {
 		s.t.Fatalf("login %s: unexpected MFA challenge", username)
+	}
+	return c
+}
+
+// ManagementClient returns an SDK client for the management listener with
+// the session token (logins and step-up happen on the user listener) and,
+// if cert is not nil, that client certificate. It pins the server's CA.
+func (s *Server) ManagementClient(token string, cert *tls.Certificate) *client.Client {
+	s.t.Helper()
+	if s.ManagementURL == "" {
+		s.t.Fatal("ManagementClient: the server has no management listener (WithManagementListener)")
+	}
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	if cert != nil {
+		tc.Certificates = []tls.Certificate{*cert}
+	}
+	hc := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+	c, err := client.New(s.ManagementURL, client.WithHTTPClient(hc), client.WithToken(token))
+	if err != nil {
+		s.t.Fatal(err)
 	}
 	return c
 }

@@ -143,6 +143,11 @@ const sqlitePragmas = "_pragma=busy_timeout(5000)" +
 	"&_pragma=temp_store(MEMORY)" +
 	"&_pragma=trusted_schema(OFF)" +
 	"&_pragma=cell_size_check(ON)" +
+	// secure_delete: freed pages are zeroed, so a recalled message's
+	// old ciphertext and deleted secrets do not linger in free pages of
+	// the database file (D3, D5). The WAL keeps old frames until the next
+	// checkpoint; backups are the operator's to destroy.
+	"&_pragma=secure_delete(ON)" +
 	// 32 MiB of page cache per connection (the default is 2 MiB): the
 	// message indexes of a busy server stay in memory.
 	"&_pragma=cache_size(-32768)"

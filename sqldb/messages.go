@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -231,22 +232,24 @@ func insertMessages(t *tx, msgs []*parley.Message) error {
 	return nil
 }
 
-const messageColumns = `id, conversation_id, seq, sender_id, COALESCE(client_msg_id, ''), sent_at, key_epoch, sealed`
+const messageColumns = `id, conversation_id, seq, sender_id, COALESCE(client_msg_id, ''), sent_at, key_epoch, sealed,
+	recalled_at, recalled_by`
 
 // messageColumnsOf is messageColumns qualified by a table alias.
 func messageColumnsOf(alias string) string {
 	a := alias + "."
 	return a + `id, ` + a + `conversation_id, ` + a + `seq, ` + a + `sender_id, COALESCE(` + a + `client_msg_id, ''), ` +
-		a + `sent_at, ` + a + `key_epoch, ` + a + `sealed`
+		a + `sent_at, ` + a + `key_epoch, ` + a + `sealed, ` + a + `recalled_at, ` + a + `recalled_by`
 }
 
 func scanMessage(row interface{ Scan(...any) error }) (*parley.Message, error) {
 	var m parley.Message
-	var sentAt int64
-	if err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ClientMsgID, &sentAt, &m.KeyEpoch, &m.Sealed); err != nil {
+	var sentAt, recalledAt int64
+	if err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ClientMsgID, &sentAt, &m.KeyEpoch, &m.Sealed,
+		&recalledAt, &m.RecalledBy); err != nil {
 		return nil, err
 	}
-	m.SentAt = tm(sentAt)
+	m.SentAt, m.RecalledAt = tm(sentAt), tm(recalledAt)
 	return &m, nil
 }
 
@@ -285,4 +288,55 @@ func (db *DB) messages(ctx context.Context, q string, args ...any) ([]*parley.Me
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// RecallMessage destroys the sealed body of one message (Z3 recall): the
+// column is overwritten with an empty value in the same statement that
+// marks the row recalled, so no reader ever sees a recalled row with its
+// ciphertext. The row stays, so that sequence numbers keep no gaps and
+// members' clients can show "recalled". Older copies of the ciphertext
+// may survive until the database reuses the space (SQLite free pages and
+// WAL, PostgreSQL dead tuples until VACUUM) and in backups; they are
+// still sealed under the conversation's data key (docs/operator-guide.md).
+func (db *DB) RecallMessage(ctx context.Context, id parley.ConversationID, seq int64, by parley.UserID, at time.Time) (*parley.Message, error) {
+	const op = "sqldb.RecallMessage"
+	if at.IsZero() {
+		return nil, parley.Internal(op, errors.New("recall without a time")) // 0 means "not recalled"
+	}
+	m, err := db.recall(ctx, id, seq, by, at)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if m != nil {
+		return m, nil
+	}
+	// No row changed: there is no such message, or it was recalled before.
+	var n int
+	if err := db.get(ctx, `SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq = ?`,
+		[]any{string(id), seq}, &n); err != nil {
+		return nil, wrap(op, err)
+	}
+	if n == 0 {
+		return nil, notFound(op, "message")
+	}
+	return nil, &parley.Error{Code: parley.CodeConflict, Message: "message already recalled", Op: op}
+}
+
+// recall returns the recalled message, or nil if no row changed.
+func (db *DB) recall(ctx context.Context, id parley.ConversationID, seq int64, by parley.UserID, at time.Time) (*parley.Message, error) {
+	rows, err := db.writeQuery(ctx, `UPDATE messages SET sealed = ?, recalled_at = ?, recalled_by = ?
+		WHERE conversation_id = ? AND seq = ? AND recalled_at = 0 RETURNING `+messageColumns,
+		[]byte{}, ts(at), string(by), string(id), seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	m, err := scanMessage(rows)
+	if err != nil {
+		return nil, err
+	}
+	return m, rows.Close()
 }

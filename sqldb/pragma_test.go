@@ -26,6 +26,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"writer", "foreign_keys", "1"},
 		{"writer", "temp_store", "2"}, // MEMORY
 		{"writer", "trusted_schema", "0"},
+		{"writer", "secure_delete", "1"},
 		{"writer", "query_only", "0"},
 		{"reader", "synchronous", "2"},
 		{"reader", "foreign_keys", "1"},

@@ -15,38 +15,44 @@ import (
 func usernameKey(name string) string { return strings.ToLower(name) }
 
 const userColumns = `id, username, display_name, COALESCE(department_id, ''), status, password_hash,
-	password_changed_at, totp_secret_sealed, mfa_enrolled, totp_last_step, created_at`
+	password_changed_at, totp_secret_sealed, mfa_enrolled, totp_last_step, created_at,
+	kind, end_at, last_login_at, disabled_at, disabled_by, disabled_reason`
 
 func scanUser(row interface{ Scan(...any) error }) (*parley.User, error) {
 	var (
 		u                    parley.User
 		changedAt, createdAt int64
+		endAt, lastLogin     int64 // lifecycle (Z8, Z11; lifecycle.go)
+		disabledAt           int64
 	)
 	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.DepartmentID, &u.Status, &u.PasswordHash,
-		&changedAt, &u.TOTPSecretSealed, &u.MFAEnrolled, &u.TOTPLastStep, &createdAt); err != nil {
+		&changedAt, &u.TOTPSecretSealed, &u.MFAEnrolled, &u.TOTPLastStep, &createdAt,
+		&u.Kind, &endAt, &lastLogin, &disabledAt, &u.DisabledBy, &u.DisabledReason); err != nil {
 		return nil, err
 	}
 	u.PasswordChangedAt, u.CreatedAt = tm(changedAt), tm(createdAt)
+	u.EndAt, u.LastLoginAt, u.DisabledAt = tm(endAt), tm(lastLogin), tm(disabledAt)
 	return &u, nil
 }
 
-// CreateUser inserts u and its roles in one transaction.
+// CreateUser inserts u and its roles in one transaction. An empty Kind is
+// stored (and set on u) as a person's account.
 func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
+	if u.Kind == "" {
+		u.Kind = parley.AccountPerson
+	}
 	return db.writeTx(ctx, "sqldb.CreateUser", func(t *tx) error {
 		if _, err := t.exec(`INSERT INTO users (id, username, username_key, display_name, display_name_key,
 			department_id, status, password_hash, password_changed_at, totp_secret_sealed, mfa_enrolled,
-			totp_last_step, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			totp_last_step, created_at, kind, end_at, last_login_at, disabled_at, disabled_by, disabled_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(u.ID), u.Username, usernameKey(u.Username), u.DisplayName, strings.ToLower(u.DisplayName),
 			nullString(u.DepartmentID), string(u.Status), u.PasswordHash, ts(u.PasswordChangedAt),
-			nullBytes(u.TOTPSecretSealed), u.MFAEnrolled, u.TOTPLastStep, ts(u.CreatedAt)); err != nil {
+			nullBytes(u.TOTPSecretSealed), u.MFAEnrolled, u.TOTPLastStep, ts(u.CreatedAt),
+			string(u.Kind), ts(u.EndAt), ts(u.LastLoginAt), ts(u.DisabledAt), string(u.DisabledBy), u.DisabledReason); err != nil {
 			return err
 		}
-		for _, r := range u.Roles {
-			if _, err := t.exec(`INSERT INTO user_roles (user_id, role) VALUES (?, ?)`, string(u.ID), string(r)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertGrants(t, u)
 	})
 }
 
@@ -79,30 +85,33 @@ func (db *DB) userWhere(ctx context.Context, op, cond string, arg any) (*parley.
 	return u, nil
 }
 
-// loadRoles fills Roles of users with one query per chunk.
+// loadRoles fills Grants and Roles of users with one query per chunk.
 func (db *DB) loadRoles(ctx context.Context, users []*parley.User) error {
 	byID := make(map[parley.UserID]*parley.User, len(users))
 	ids := make([]any, 0, len(users))
 	for _, u := range users {
 		byID[u.ID] = u
-		u.Roles = nil
+		u.Roles, u.Grants = nil, nil
 		ids = append(ids, string(u.ID))
 	}
 	return forChunks(ids, func(chunk []any) error {
 		list, chunk := inList(chunk)
-		rows, err := db.query(ctx, `SELECT user_id, role FROM user_roles WHERE user_id IN (`+list+`) ORDER BY user_id, role`, chunk...)
+		rows, err := db.query(ctx, `SELECT `+grantColumns+` FROM role_grants WHERE user_id IN (`+list+`)
+			ORDER BY user_id, role, scope`, chunk...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id parley.UserID
-			var r parley.Role
-			if err := rows.Scan(&id, &r); err != nil {
+			g, err := scanGrant(rows)
+			if err != nil {
 				return err
 			}
-			if u := byID[id]; u != nil {
-				u.Roles = append(u.Roles, r)
+			if u := byID[g.UserID]; u != nil {
+				u.Grants = append(u.Grants, *g)
+				if !u.HasRole(g.Role) {
+					u.Roles = append(u.Roles, g.Role)
+				}
 			}
 		}
 		return rows.Err()
@@ -158,7 +167,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // AnyUserWithRole reports whether an active user holds role.
 func (db *DB) AnyUserWithRole(ctx context.Context, role parley.Role) (bool, error) {
 	var found bool
-	err := db.get(ctx, `SELECT EXISTS (SELECT 1 FROM user_roles r JOIN users u ON u.id = r.user_id
+	err := db.get(ctx, `SELECT EXISTS (SELECT 1 FROM role_grants r JOIN users u ON u.id = r.user_id
 		WHERE r.role = ? AND u.status = ?)`, []any{string(role), string(parley.UserActive)}, &found)
 	if err != nil {
 		return false, wrap("sqldb.AnyUserWithRole", err)

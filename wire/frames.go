@@ -12,6 +12,9 @@ const (
 	FrameTyping  = "typing"  // both ways
 	FrameRead    = "read"    // both ways: read receipts
 	FrameError   = "error"   // server → client
+	// FrameRecalled tells members that a message was recalled (Z3): its
+	// body is gone, clients drop what they show of it.
+	FrameRecalled = "recalled" // server → client
 )
 
 // ClientFrame is any frame a client may send. Which fields are allowed
@@ -42,6 +45,15 @@ type MessageFrame struct {
 	SenderID       string    `json:"sender_id"`
 	Body           string    `json:"body"`
 	SentAt         time.Time `json:"sent_at"`
+	// Recalled marks a recalled message in a sync: its body is empty.
+	Recalled bool `json:"recalled,omitempty"`
+}
+
+// RecalledFrame tells members that the message with Seq was recalled.
+type RecalledFrame struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
 }
 
 // SyncedFrame ends a sync.
@@ -83,6 +95,7 @@ type ServerFrame struct {
 	UserID         string    `json:"user_id,omitempty"`
 	Body           string    `json:"body,omitempty"`
 	SentAt         time.Time `json:"sent_at,omitzero"`
+	Recalled       bool      `json:"recalled,omitempty"`
 	Code           string    `json:"code,omitempty"`
 	Message        string    `json:"message,omitempty"`
 }

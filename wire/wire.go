@@ -106,6 +106,11 @@ type CreateUserRequest struct {
 	Password     string   `json:"password"`
 	DepartmentID string   `json:"department_id,omitempty"`
 	Roles        []string `json:"roles,omitempty"`
+	// Kind is "person" (default) or "service" (Z11: never logs in
+	// interactively, no administrator role, API tokens; password
+	// optional). EndDate, if set, is when the account expires.
+	Kind    string     `json:"kind,omitempty"`
+	EndDate *time.Time `json:"end_date,omitempty"`
 }
 
 // UserSummary is a directory entry.
@@ -160,6 +165,9 @@ type Conversation struct {
 	Title          string   `json:"title"`
 	MemberIDs      []string `json:"member_ids"`
 	LastSeq        int64    `json:"last_seq"`
+	// ReadOnly: department isolation (Z7) no longer lets every pair of
+	// members talk; history stays readable, sending is refused.
+	ReadOnly bool `json:"read_only"`
 }
 
 // ConversationList answers GET /conversations.
@@ -187,6 +195,9 @@ type Message struct {
 	SenderID  string    `json:"sender_id"`
 	Body      string    `json:"body"`
 	SentAt    time.Time `json:"sent_at"`
+	// Recalled marks a recalled message (Z3): its body is empty for
+	// everyone.
+	Recalled bool `json:"recalled,omitempty"`
 }
 
 // MessageList answers a history query, ordered by seq.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/parleyhq/parley/wire"
 )
@@ -11,15 +12,22 @@ import (
 //
 //	parley admin buildinfo [--json]   what the server binary was built from (V1)
 //	parley admin sbom                 its CycloneDX 1.6 SBOM, as JSON
+//	parley admin isolation [set …]    the department isolation policy (Z7)
+//	parley admin offboard|reactivate|account|end-date|service-token …
+//	                                  the account lifecycle (Z8, Z11; lifecycle.go)
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("expected a subcommand: buildinfo or sbom")
+		return usagef("expected a subcommand: buildinfo, sbom, isolation, %s", strings.Join(lifecycleCommands, ", "))
 	}
 	switch args[0] {
 	case "buildinfo":
 		return runAdminBuildInfo(ctx, e, args[1:])
 	case "sbom":
 		return runAdminSBOM(ctx, e, args[1:])
+	case "isolation":
+		return runAdminIsolation(ctx, e, args[1:])
+	case "offboard", "reactivate", "account", "end-date", "service-token": // lifecycle.go (Z8, Z11)
+		return runAdminLifecycle(ctx, e, args[0], args[1:])
 	}
 	return usagef("unknown subcommand %q", args[0])
 }

@@ -74,7 +74,10 @@ func commands() []command {
 		{"totp", "totp enroll", "set up an authenticator app", runTOTP},
 		{"users", "users [--json] [QUERY]", "search the directory", runUsers},
 		{"create-user", "create-user --username NAME --display-name NAME [--department ID] [--roles a,b] [--password-stdin]", "create an account (admins)", runCreateUser},
-		{"admin", "admin buildinfo [--json] | admin sbom", "server build information and SBOM (system admins)", runAdmin},
+		{"roles", "roles list | roles grants USER | roles grant|revoke USER ROLE [--department ID] [--reason T]", "roles and grants (security admins)", runRoles},
+		{"access-review", "access-review [--json | --csv]", "who holds what, last used, flags (security admins, auditors)", runAccessReview},
+		{"admin", "admin buildinfo [--json] | admin sbom | admin isolation [set --template open|strict [--allow A,B]...] [--json] | " + lifecycleUsage,
+			"server build information and SBOM, offboarding, service tokens (system admins); department isolation (security admins)", runAdmin},
 	}
 }
 

@@ -8,6 +8,7 @@ package main
 // the DSN is redacted and key files are only opened, never shown (D6).
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -94,6 +95,7 @@ func checkDeployment(cf *configFlags, lookup lookupFunc, now time.Time) []checkR
 		checkModes(d.Dir, ok, fail)
 	}
 	checkCertificate(cfg, d, now, ok, warn, fail)
+	checkManagement(cfg, now, ok, warn, fail)
 	return out
 }
 
@@ -205,4 +207,66 @@ func checkCertificate(cfg *Config, d *DataDir, now time.Time, ok, warn, fail rep
 			warn("tls key mode", "%s is %04o; others can read the private key", cfg.TLSKey, fi.Mode().Perm())
 		}
 	}
+}
+
+// checkManagement says where administrative operations are served (I6) and
+// checks the client CA of the management listener: a CA that has expired
+// locks every administrator out, one about to expire soon will.
+func checkManagement(cfg *Config, now time.Time, ok, warn, fail report) {
+	const name = "management listener"
+	if cfg.AdminListen == "" {
+		ok(name, "off: administrative operations are served on %s", cfg.Listen)
+		return
+	}
+	allow, err := cfg.AdminAllowPrefixes()
+	if err != nil {
+		return // reported by settings
+	}
+	peers := make([]string, len(allow))
+	wide := false
+	for i, p := range allow {
+		peers[i] = p.String()
+		wide = wide || !p.Addr().IsLoopback()
+	}
+	where := fmt.Sprintf("%s admits %s", cfg.AdminListen, strings.Join(peers, ", "))
+	if cfg.AdminClientCA == "" {
+		if wide {
+			warn(name, "%s without client certificates; admin_client_ca adds mutual TLS", where)
+			return
+		}
+		ok(name, "%s; no client certificates required", where)
+		return
+	}
+	certs, err := loadClientCAs(cfg.AdminClientCA)
+	if err != nil {
+		return // reported by settings
+	}
+	ok(name, "%s; client certificates from %s required", where, cfg.AdminClientCA)
+	var valid []*x509.Certificate
+	for _, c := range certs {
+		switch {
+		case !c.IsCA || !c.BasicConstraintsValid:
+			warn("management client CA", "%s: %q is not a CA certificate; no client certificate chains to it", cfg.AdminClientCA, c.Subject.CommonName)
+		case now.Before(c.NotBefore) || !now.Before(c.NotAfter):
+			warn("management client CA", "%s: %q is not valid now (%s to %s)", cfg.AdminClientCA, c.Subject.CommonName,
+				c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
+		default:
+			valid = append(valid, c)
+		}
+	}
+	if len(valid) == 0 {
+		fail("management client CA", "%s: no CA certificate valid now; no administrator can connect", cfg.AdminClientCA)
+		return
+	}
+	last := valid[0].NotAfter
+	for _, c := range valid[1:] {
+		if c.NotAfter.After(last) {
+			last = c.NotAfter
+		}
+	}
+	if left := last.Sub(now); left < certWarnBefore {
+		warn("management client CA", "%s: the last CA certificate expires in %d days (%s)", cfg.AdminClientCA, int(left.Hours()/24), last.UTC().Format(time.RFC3339))
+		return
+	}
+	ok("management client CA", "%d CA certificate(s), valid until %s", len(valid), last.UTC().Format(time.RFC3339))
 }

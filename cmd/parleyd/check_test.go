@@ -135,3 +135,58 @@ func TestConfigCheckMissingAndBroken(t *testing.T) {
 		t.Errorf("extra argument: status %d", status)
 	}
 }
+
+// TestConfigCheckManagement: config check says where administrative
+// operations are served (I6) and catches a client CA that would lock every
+// administrator out.
+func TestConfigCheckManagement(t *testing.T) {
+	configTestClearEnv(t)
+	now := time.Now()
+	d := checkTestDeployment(t, now)
+
+	status, out, _ := checkTestRun(t, now, "--data", d.Dir)
+	if status != 0 || !strings.Contains(out, "ok    management listener: off: administrative operations are served on :8443") {
+		t.Errorf("off:\n%s", out)
+	}
+
+	ca := configTestCA(t, t.TempDir(), "ops-ca") // valid for 24 hours
+	status, out, _ = checkTestRun(t, now, "--data", d.Dir, "--admin-listen", "127.0.0.1:9443", "--admin-client-ca", ca)
+	for _, want := range []string{
+		"ok    management listener: 127.0.0.1:9443 admits 127.0.0.0/8, ::1/128; client certificates from " + ca + " required",
+		"warn  management client CA: " + ca + ": the last CA certificate expires in 0 days",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if status != 0 {
+		t.Errorf("status %d:\n%s", status, out)
+	}
+
+	// A wider network without mutual TLS is allowed, with a warning.
+	t.Setenv("PARLEY_ADMIN_ALLOW", "10.20.0.0/16")
+	status, out, _ = checkTestRun(t, now, "--data", d.Dir, "--admin-listen", "127.0.0.1:9443")
+	if status != 0 || !strings.Contains(out, "warn  management listener: 127.0.0.1:9443 admits 10.20.0.0/16 without client certificates") {
+		t.Errorf("wide allow-list: %d\n%s", status, out)
+	}
+
+	// An expired CA: nobody could connect.
+	t.Setenv("PARLEY_ADMIN_ALLOW", "")
+	status, out, errOut := checkTestRun(t, now.Add(48*time.Hour), "--data", d.Dir, "--admin-listen", "127.0.0.1:9443", "--admin-client-ca", ca)
+	if status == 0 || !strings.Contains(out, "FAIL  management client CA: "+ca+": no CA certificate valid now") ||
+		!strings.Contains(out, "warn  management client CA: "+ca+`: "ops-ca" is not valid now`) {
+		t.Errorf("expired CA: %d\n%s\n%s", status, out, errOut)
+	}
+
+	// Bad settings fail as settings, with the key named.
+	status, out, _ = checkTestRun(t, now, "--data", d.Dir, "--admin-listen", "127.0.0.1:9443", "--admin-allow", "10.0.0.0/33",
+		"--admin-client-ca", filepath.Join(d.Dir, "none.pem"))
+	if status == 0 || !strings.Contains(out, `FAIL  settings: admin_allow: "10.0.0.0/33" is not a CIDR or IP`) ||
+		!strings.Contains(out, "FAIL  settings: admin_client_ca: ") {
+		t.Errorf("bad settings: %d\n%s", status, out)
+	}
+	status, out, _ = checkTestRun(t, now, "--data", d.Dir, "--admin-allow", "10.0.0.0/8")
+	if status == 0 || !strings.Contains(out, "FAIL  settings: admin_allow: set, but admin_listen is not") {
+		t.Errorf("allow-list without listener: %d\n%s", status, out)
+	}
+}

@@ -11,6 +11,8 @@ package main
 // exists), built-in defaults. Empty environment variables count as unset.
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +38,10 @@ const (
 	configFileName   = "parley.toml"
 )
 
+// defaultAdminAllow admits only this host to the management listener: a
+// wider network is the operator's explicit choice (I6).
+var defaultAdminAllow = []string{"127.0.0.0/8", "::1/128"}
+
 // Config holds the process settings of parleyd.
 type Config struct {
 	Data               string   `toml:"data"`                 // data directory (API-CORE: --data, PARLEY_DATA)
@@ -48,6 +54,14 @@ type Config struct {
 	LogFormat          string   `toml:"log_format"`           // text, json
 	PublicURL          string   `toml:"public_url"`           // https://host[:port] clients use; Origin checks, redirects
 	TrustedProxies     []string `toml:"trusted_proxies"`      // CIDRs whose X-Forwarded-For is believed; none by default
+
+	// Management listener (I6). When AdminListen is set, administrative
+	// operations are served there only, to peers in AdminAllow (loopback
+	// by default) and, with AdminClientCA, only to clients holding a
+	// certificate from that CA. Unset: everything on Listen (API-CORE).
+	AdminListen   string   `toml:"admin_listen"`    // HOST:PORT; "" = off
+	AdminAllow    []string `toml:"admin_allow"`     // CIDRs or IPs of the TCP peers admitted
+	AdminClientCA string   `toml:"admin_client_ca"` // PEM CA bundle; set = mutual TLS required
 
 	// One-time codes by e-mail (A1), notify.go. None by default: nothing
 	// is sent anywhere unless configured (P3). The SMTP password comes from
@@ -86,6 +100,9 @@ var configSettings = []configSetting{
 	{"log-format", "PARLEY_LOG_FORMAT", "log `format`: text or json (default " + defaultLogFormat + ")", func(c *Config, v string) { c.LogFormat = v }},
 	{"public-url", "PARLEY_PUBLIC_URL", "public `URL` (https://host[:port]) for Origin checks and redirects", func(c *Config, v string) { c.PublicURL = v }},
 	{"trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted (default none)", func(c *Config, v string) { c.TrustedProxies = splitList(v) }},
+	{"admin-listen", "PARLEY_ADMIN_LISTEN", "management listener `HOST:PORT`: administrative operations move there (default off: served on --listen)", func(c *Config, v string) { c.AdminListen = v }},
+	{"admin-allow", "PARLEY_ADMIN_ALLOW", "comma-separated `CIDRs` admitted to --admin-listen, by TCP peer address (default " + strings.Join(defaultAdminAllow, ",") + ")", func(c *Config, v string) { c.AdminAllow = splitList(v) }},
+	{"admin-client-ca", "PARLEY_ADMIN_CLIENT_CA", "CA certificates `FILE` (PEM); when set, --admin-listen requires a client certificate issued by them", func(c *Config, v string) { c.AdminClientCA = v }},
 }
 
 // configFlags are the flags of a subcommand that loads the configuration.
@@ -266,6 +283,7 @@ func (c *Config) Validate() error {
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
 		add("trusted_proxies: %v", err)
 	}
+	errs = append(errs, c.validateAdmin()...)
 	errs = append(errs, c.validateNotify()...)
 	return errors.Join(errs...)
 }
@@ -347,8 +365,13 @@ func validatePublicURL(s string) error {
 
 // TrustedProxyPrefixes parses TrustedProxies; a bare IP is a single host.
 func (c *Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	return parsePrefixes(c.TrustedProxies)
+}
+
+// parsePrefixes parses CIDRs (masked) and bare IPs (single hosts).
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, s := range c.TrustedProxies {
+	for _, s := range list {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			out = append(out, p.Masked())
 			continue
@@ -420,4 +443,115 @@ func parseLogLevel(s string) (slog.Level, error) {
 		return l, l.UnmarshalText([]byte(s))
 	}
 	return l, fmt.Errorf("%q is not debug, info, warn or error", s)
+}
+
+// validateAdmin checks the management-listener settings (I6).
+func (c *Config) validateAdmin() []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.AdminListen == "" {
+		// Without a listener these would silently do nothing, and the
+		// operator would believe administration is confined.
+		if len(c.AdminAllow) > 0 {
+			add("admin_allow: set, but admin_listen is not")
+		}
+		if c.AdminClientCA != "" {
+			add("admin_client_ca: set, but admin_listen is not")
+		}
+		return errs
+	}
+	if err := validateListen(c.AdminListen); err != nil {
+		add("admin_listen: %v", err)
+	} else {
+		for name, other := range map[string]string{"listen": c.Listen, "http_redirect_listen": c.HTTPRedirectListen} {
+			if other != "" && sameSocket(c.AdminListen, other) {
+				add("admin_listen: same address as %s (%s); the management listener needs its own port", name, other)
+			}
+		}
+	}
+	if _, err := c.AdminAllowPrefixes(); err != nil {
+		add("admin_allow: %v", err)
+	}
+	if c.AdminClientCA != "" {
+		if _, err := loadClientCAs(c.AdminClientCA); err != nil {
+			add("admin_client_ca: %v", err)
+		}
+	}
+	return errs
+}
+
+// sameSocket reports whether two valid listen addresses would bind the same
+// port: equal ports on equal hosts, or on a wildcard host. Port 0 (any free
+// port) never collides.
+func sameSocket(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	na, _ := strconv.Atoi(pa)
+	nb, _ := strconv.Atoi(pb)
+	if na == 0 || na != nb {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return wildcard(ha) || wildcard(hb) || strings.EqualFold(ha, hb)
+}
+
+// AdminAllowPrefixes parses AdminAllow: the networks whose TCP peers may
+// connect to the management listener, loopback only unless configured.
+func (c *Config) AdminAllowPrefixes() ([]netip.Prefix, error) {
+	if len(c.AdminAllow) == 0 {
+		return parsePrefixes(defaultAdminAllow)
+	}
+	return parsePrefixes(c.AdminAllow)
+}
+
+// AdminClientCAPool returns the CAs whose client certificates the
+// management listener requires; nil when AdminClientCA is not set.
+func (c *Config) AdminClientCAPool() (*x509.CertPool, error) {
+	if c.AdminClientCA == "" {
+		return nil, nil
+	}
+	certs, err := loadClientCAs(c.AdminClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("admin_client_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	for _, cert := range certs {
+		pool.AddCert(cert)
+	}
+	return pool, nil
+}
+
+// loadClientCAs reads a PEM bundle of CA certificates strictly: every block
+// must be a certificate that parses, and there must be one at least.
+// x509.CertPool.AppendCertsFromPEM would skip anything else silently, so a
+// wrong file (a private key, a DER file) would go unnoticed. Errors name
+// block types, never content.
+func loadClientCAs(path string) ([]*x509.Certificate, error) {
+	if err := readable(path); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path) // #nosec G304 -- the operator's own config names this file; reading it is the point
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for n := 1; ; n++ {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: PEM block %d is a %q, not a CERTIFICATE (the file holds CA certificates only)", path, n, block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: certificate %d: %v", path, n, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return certs, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"flag"
 	"io"
 	"os"
@@ -8,11 +10,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/httpapi"
 )
 
 var configTestEnv = []string{"PARLEY_DATA", "PARLEY_LISTEN", "PARLEY_DB", "PARLEY_TLS_CERT", "PARLEY_TLS_KEY",
 	"PARLEY_HTTP_REDIRECT_LISTEN", "PARLEY_LOG_LEVEL", "PARLEY_LOG_FORMAT", "PARLEY_PUBLIC_URL",
-	"PARLEY_TRUSTED_PROXIES", "PARLEY_CONFIG"}
+	"PARLEY_TRUSTED_PROXIES", "PARLEY_CONFIG", "PARLEY_ADMIN_LISTEN", "PARLEY_ADMIN_ALLOW", "PARLEY_ADMIN_CLIENT_CA"}
 
 // configTestClearEnv blanks every PARLEY_* variable (empty counts as unset)
 // so the developer's environment cannot leak into a test.
@@ -54,6 +59,9 @@ log_level = "warn"
 log_format = "json"
 public_url = "https://file.example"
 trusted_proxies = ["10.0.0.0/8", "192.0.2.1"]
+admin_listen = "file:9443"
+admin_allow = ["10.9.0.0/16", "::1"]
+admin_client_ca = "/file/ca.pem"
 `
 	get := map[string]func(*Config) string{
 		"listen":               func(c *Config) string { return c.Listen },
@@ -65,10 +73,14 @@ trusted_proxies = ["10.0.0.0/8", "192.0.2.1"]
 		"log-format":           func(c *Config) string { return c.LogFormat },
 		"public-url":           func(c *Config) string { return c.PublicURL },
 		"trusted-proxies":      func(c *Config) string { return strings.Join(c.TrustedProxies, ",") },
+		"admin-listen":         func(c *Config) string { return c.AdminListen },
+		"admin-allow":          func(c *Config) string { return strings.Join(c.AdminAllow, ",") },
+		"admin-client-ca":      func(c *Config) string { return c.AdminClientCA },
 	}
 	fileVal := map[string]string{"listen": "file:1", "db": "sqlite:/file.db", "tls-cert": "/file/cert.pem", "tls-key": "/file/key.pem",
 		"http-redirect-listen": "file:80", "log-level": "warn", "log-format": "json", "public-url": "https://file.example",
-		"trusted-proxies": "10.0.0.0/8,192.0.2.1"}
+		"trusted-proxies": "10.0.0.0/8,192.0.2.1", "admin-listen": "file:9443", "admin-allow": "10.9.0.0/16,::1",
+		"admin-client-ca": "/file/ca.pem"}
 	defVal := map[string]string{"listen": ":8443", "log-level": "info", "log-format": "text"}
 
 	for _, s := range configSettings {
@@ -315,5 +327,108 @@ func TestConfigDerived(t *testing.T) {
 	}
 	if err != nil || !slices.Equal(got, []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::1/128"}) {
 		t.Errorf("TrustedProxyPrefixes = %v, %v", got, err)
+	}
+}
+
+// configTestCA writes a PEM CA certificate (self-signed, IsCA) and returns
+// its path.
+func configTestCA(t *testing.T, dir, name string) string {
+	t.Helper()
+	certPEM, _, err := httpapi.GenerateSelfSigned([]string{name}, time.Now(), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".pem")
+	configTestWrite(t, p, string(certPEM))
+	return p
+}
+
+// TestConfigValidateAdmin: the management listener's settings (I6) are
+// checked strictly, and none of them may be set without admin_listen, which
+// would leave administration on the user listener while the operator
+// believes it confined.
+func TestConfigValidateAdmin(t *testing.T) {
+	dir := t.TempDir()
+	ca := configTestCA(t, dir, "ops-ca")
+	bundle := filepath.Join(dir, "bundle.pem")
+	a, _ := os.ReadFile(ca)
+	b, _ := os.ReadFile(configTestCA(t, dir, "other-ca"))
+	configTestWrite(t, bundle, string(a)+string(b))
+	withKey := filepath.Join(dir, "with-key.pem")
+	configTestWrite(t, withKey, string(a)+string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("hunter2-key-bytes")})))
+	junk := filepath.Join(dir, "junk.pem")
+	configTestWrite(t, junk, "not a certificate")
+	badDER := filepath.Join(dir, "bad-der.pem")
+	configTestWrite(t, badDER, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("hunter2")})))
+
+	tests := []struct {
+		name    string
+		mod     func(c *Config)
+		wantErr string // "" = valid
+	}{
+		{"off", func(c *Config) {}, ""},
+		{"loopback", func(c *Config) { c.AdminListen = "127.0.0.1:9443" }, ""},
+		{"with allow-list", func(c *Config) {
+			c.AdminListen, c.AdminAllow = "[::]:9443", []string{"10.20.0.0/16", "192.0.2.7", "2001:db8::/48"}
+		}, ""},
+		{"with client CA", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", ca }, ""},
+		{"with CA bundle", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", bundle }, ""},
+		{"bad address", func(c *Config) { c.AdminListen = "9443" }, "admin_listen"},
+		{"bad port", func(c *Config) { c.AdminListen = "127.0.0.1:99999" }, "admin_listen"},
+		{"same as listen", func(c *Config) { c.AdminListen = c.Listen }, "admin_listen: same address as listen"},
+		{"listen port on loopback", func(c *Config) { c.AdminListen = "127.0.0.1:8443" }, "same address as listen"},
+		{"wildcard collides", func(c *Config) { c.Listen, c.AdminListen = "10.0.0.5:9443", "0.0.0.0:9443" }, "same address as listen"},
+		{"other host, same port", func(c *Config) { c.Listen, c.AdminListen = "10.0.0.5:9443", "127.0.0.1:9443" }, ""},
+		{"same as redirect", func(c *Config) { c.HTTPRedirectListen, c.AdminListen = ":80", "127.0.0.1:80" }, "same address as http_redirect_listen"},
+		{"bad cidr", func(c *Config) { c.AdminListen, c.AdminAllow = "127.0.0.1:9443", []string{"10.0.0.0/33"} }, "admin_allow"},
+		{"hostname in allow-list", func(c *Config) { c.AdminListen, c.AdminAllow = "127.0.0.1:9443", []string{"ops.example.com"} }, "admin_allow"},
+		{"allow without listener", func(c *Config) { c.AdminAllow = []string{"10.0.0.0/8"} }, "admin_allow: set, but admin_listen is not"},
+		{"CA without listener", func(c *Config) { c.AdminClientCA = ca }, "admin_client_ca: set, but admin_listen is not"},
+		{"CA missing", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", filepath.Join(dir, "none.pem") }, "none.pem"},
+		{"CA is a directory", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", dir }, "regular"},
+		{"CA not PEM", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", junk }, "no PEM certificate"},
+		{"CA file holds a key", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", withKey }, `block 2 is a "PRIVATE KEY"`},
+		{"CA does not parse", func(c *Config) { c.AdminListen, c.AdminClientCA = "127.0.0.1:9443", badDER }, "certificate 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := defaultConfig()
+			tc.mod(c)
+			err := c.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error echoes file content: %v", err)
+			}
+		})
+	}
+}
+
+func TestConfigAdminDerived(t *testing.T) {
+	c := defaultConfig()
+	c.AdminListen = "127.0.0.1:9443"
+	p, err := c.AdminAllowPrefixes()
+	if err != nil || len(p) != 2 || p[0].String() != "127.0.0.0/8" || p[1].String() != "::1/128" {
+		t.Errorf("default allow-list = %v, %v; want loopback only", p, err)
+	}
+	c.AdminAllow = []string{"10.20.30.40/16", "192.0.2.7"}
+	p, err = c.AdminAllowPrefixes()
+	if err != nil || len(p) != 2 || p[0].String() != "10.20.0.0/16" || p[1].String() != "192.0.2.7/32" {
+		t.Errorf("allow-list = %v, %v", p, err)
+	}
+	if pool, err := c.AdminClientCAPool(); pool != nil || err != nil {
+		t.Errorf("no client CA: %v, %v", pool, err)
+	}
+	c.AdminClientCA = configTestCA(t, t.TempDir(), "ops-ca")
+	pool, err := c.AdminClientCAPool()
+	if err != nil || pool == nil || pool.Equal(x509.NewCertPool()) {
+		t.Errorf("client CA pool: %v, %v", pool, err)
 	}
 }

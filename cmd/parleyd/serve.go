@@ -47,11 +47,15 @@ func runServe(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	mgmt, err := managementOptions(cfg)
+	if err != nil {
+		return err
+	}
 	n, err := node.Start(ctx, node.Options{
 		DSN: dsn, KeyringFile: dd.KeyringFile, SetupTokenFile: dd.SetupTokenFile,
 		Certificate: dd.Certificate, Listen: cfg.Listen, TrustedProxies: proxies,
 		PublicOrigin: strings.TrimSuffix(cfg.PublicURL, "/"), Log: log, Stderr: os.Stderr,
-		WebAuthnRPID: rpID, WebAuthnOrigins: rpOrigins, Notify: notifier,
+		WebAuthnRPID: rpID, WebAuthnOrigins: rpOrigins, Notify: notifier, Management: mgmt,
 	})
 	if err != nil {
 		return err
@@ -86,4 +90,22 @@ func runServe(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		runErr = err
 	}
 	return runErr
+}
+
+// managementOptions returns the management listener's settings (I6), nil
+// when admin_listen is not set. node.Shutdown closes it with the user
+// listener.
+func managementOptions(cfg *Config) (*node.Management, error) {
+	if cfg.AdminListen == "" {
+		return nil, nil
+	}
+	allow, err := cfg.AdminAllowPrefixes()
+	if err != nil {
+		return nil, err
+	}
+	cas, err := cfg.AdminClientCAPool()
+	if err != nil {
+		return nil, err
+	}
+	return &node.Management{Listen: cfg.AdminListen, Allow: allow, ClientCAs: cas}, nil
 }

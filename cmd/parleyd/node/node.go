@@ -7,8 +7,10 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/access"
 	"io"
 	"log/slog"
 	"net"
@@ -27,8 +29,10 @@ import (
 	"github.com/parleyhq/parley/httpapi"
 	"github.com/parleyhq/parley/inmem"
 	"github.com/parleyhq/parley/kms/keyring"
+	"github.com/parleyhq/parley/lifecycle"
 	"github.com/parleyhq/parley/notify"
 	"github.com/parleyhq/parley/sqldb"
+	"github.com/parleyhq/parley/supervision"
 )
 
 // Options are a node's process settings, already resolved by the caller.
@@ -61,6 +65,20 @@ type Options struct {
 	// or a notify.FileSink in development. nil means no provider: codes
 	// are not offered and nothing is sent anywhere (P3).
 	Notify notify.Sender
+	// Management, when set, starts the management listener (I6):
+	// administrative operations are served there only.
+	Management *Management
+}
+
+// Management configures the management listener (I6).
+type Management struct {
+	Listen string // host:port; port 0 picks a free one
+	// Allow lists the networks whose TCP peers may connect; empty admits
+	// nobody (parleyd's configuration defaults to loopback).
+	Allow []netip.Prefix
+	// ClientCAs, when set, requires a client certificate issued by one
+	// of them (mutual TLS).
+	ClientCAs *x509.CertPool
 }
 
 // Node is a running server.
@@ -69,6 +87,9 @@ type Node struct {
 	Auth  *auth.Service
 	Chat  *chat.Service
 	API   *httpapi.API
+	// Lifecycle is offboarding and account hygiene (Z8, Z11); its sweep
+	// runs with the session sweep.
+	Lifecycle *lifecycle.Service
 	// WebAuthn is the passkey service, with the RP ID and origins in use.
 	WebAuthn *auth.WebAuthn
 	// OTP is one-time codes and push approval.
@@ -77,6 +98,8 @@ type Node struct {
 	log      *slog.Logger
 	srv      *http.Server
 	ln       net.Listener
+	mgmtSrv  *http.Server // nil without a management listener
+	mgmtLn   net.Listener
 	unsub    func()
 	stop     context.CancelFunc
 	bg       sync.WaitGroup
@@ -130,6 +153,17 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 			_ = ln.Close()
 		}
 	}()
+	var mgmtLn net.Listener
+	if o.Management != nil {
+		if mgmtLn, err = net.Listen("tcp", o.Management.Listen); err != nil {
+			return nil, fmt.Errorf("management listener: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				_ = mgmtLn.Close()
+			}
+		}()
+	}
 
 	acfg := auth.DefaultConfig()
 	if o.Auth != nil {
@@ -154,14 +188,28 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 	if o.Chat != nil {
 		ccfg = *o.Chat
 	}
+	dirSvc := directory.New(db, rec, now)
+	accessSvc := access.New(db, rec, authSvc, now, log)
+	ccfg.Isolation = dirSvc // department isolation on create and send (Z7)
 	chatSvc := chat.New(db, crypt.NewEnvelope(kr, db), broker, rec, now, log, ccfg)
+	lifeSvc := lifecycle.New(db, rec, now, log, lifecycle.Deps{ // offboarding, account hygiene (Z8, Z11)
+		EndUserSessions: authSvc.EndUserSessions, PasswordHash: authSvc.AdminPasswordHash, ConversationChanged: chatSvc.Invalidate,
+		EndSessions: func(ids []string) { authSvc.SessionEnded(ids) }, // revoked tokens' WebSockets close like sessions'
+	})
+	accessSvc.SetHolderCheck(lifeSvc.CheckHolder) // Z11: no administrator role for a service account
 	hcfg := httpapi.DefaultConfig()
 	if o.HTTP != nil {
 		hcfg = *o.HTTP
 	}
 	hcfg.TrustedProxies, hcfg.PublicOrigin = o.TrustedProxies, o.PublicOrigin
+	hcfg.Management = nil // only o.Management starts a listener to serve it
+	if m := o.Management; m != nil {
+		hcfg.Management = &httpapi.ManagementConfig{Allow: m.Allow, ClientCAs: m.ClientCAs, Now: now}
+	}
 	api := httpapi.New(httpapi.Services{
-		Auth: authSvc, MFAPolicy: authSvc, Passwords: authSvc, WebAuthn: webauthnSvc, OTP: otpSvc, Chat: chatSvc, Directory: directory.New(db, rec, now), Audit: rec, Auditor: rec,
+		Auth: authSvc, MFAPolicy: authSvc, Passwords: authSvc, WebAuthn: webauthnSvc, OTP: otpSvc, Chat: chatSvc, Directory: dirSvc, Isolation: dirSvc, Access: accessSvc, Audit: rec, Auditor: rec,
+		Lifecycle:   lifeSvc,
+		Supervision: supervision.New(db, chatSvc, rec, now, log), // Z3: the only holder of chat's supervised access
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -176,10 +224,19 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 		return nil, err
 	}
 
-	n = &Node{Store: db, Auth: authSvc, OTP: otpSvc, Chat: chatSvc, API: api, WebAuthn: webauthnSvc, log: log, ln: ln, serveErr: make(chan error, 1)}
+	n = &Node{Store: db, Auth: authSvc, OTP: otpSvc, Chat: chatSvc, Lifecycle: lifeSvc, API: api, WebAuthn: webauthnSvc, log: log, ln: ln, serveErr: make(chan error, 2)}
 	n.unsub = broker.Subscribe(api.Deliver)
 	n.srv = httpapi.NewHTTPServer(o.Listen, api.Handler(), httpapi.TLSConfig(o.Certificate), log)
 	go func() { n.serveErr <- n.srv.ServeTLS(ln, "", "") }()
+	if mgmtLn != nil {
+		// The peer check wraps the TCP listener, so a refused peer is cut
+		// off before the TLS handshake.
+		n.mgmtLn = mgmtLn
+		n.mgmtSrv = httpapi.NewManagementServer(o.Management.Listen, api.ManagementHandler(), api.ManagementTLSConfig(o.Certificate), log)
+		go func() { n.serveErr <- n.mgmtSrv.ServeTLS(api.ManagementListener(mgmtLn), "", "") }()
+		log.Info("management listener: administrative operations are served here only", "addr", n.ManagementAddr(),
+			"allow", o.Management.Allow, "client_certificates", o.Management.ClientCAs != nil)
+	}
 
 	bgctx, stop := context.WithCancel(context.Background())
 	n.stop = stop
@@ -215,7 +272,15 @@ func webauthnRP(cfg *auth.Config, o Options, addr net.Addr) {
 // Addr is the address the node listens on.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
-// Err reports a listener failure (after Start succeeded).
+// ManagementAddr is the address of the management listener, "" without one.
+func (n *Node) ManagementAddr() string {
+	if n.mgmtLn == nil {
+		return ""
+	}
+	return n.mgmtLn.Addr().String()
+}
+
+// Err reports a listener failure of either listener (after Start succeeded).
 func (n *Node) Err() <-chan error { return n.serveErr }
 
 // Shutdown stops the node gracefully: WebSockets are closed with "going
@@ -227,6 +292,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		n.stop()
 		n.API.CloseAll()
 		err = n.srv.Shutdown(ctx)
+		if n.mgmtSrv != nil {
+			if merr := n.mgmtSrv.Shutdown(ctx); err == nil {
+				err = merr
+			}
+		}
 		n.unsub()
 		n.Chat.Close() // flushes the group-commit writer
 		n.bg.Wait()
@@ -253,6 +323,9 @@ func (n *Node) sweepSessions(ctx context.Context) {
 			}
 			if err := n.OTP.Sweep(ctx); err != nil {
 				n.log.Warn("one-time code sweep failed", "err", err)
+			}
+			if err := n.Lifecycle.Tick(ctx); err != nil { // hourly: inactivity, end dates (Z11)
+				n.log.Warn("account sweep failed", "err", err)
 			}
 		}
 	}
