@@ -337,7 +337,7 @@ func (db *DB) CountActiveHolders(ctx context.Context, role parley.Role) (int, er
 	return n, wrap("sqldb.CountActiveHolders", err)
 }
 
-const serviceTokenColumns = `id, user_id, name, token_hash, created_by, created_at, expires_at, last_used_at`
+const serviceTokenColumns = `id, user_id, name, token_hash, created_by, created_at, expires_at, last_used_at` // #nosec G101 -- column names, not a credential
 
 func scanServiceToken(row interface{ Scan(...any) error }) (*parley.ServiceToken, error) {
 	var (
