@@ -1,6 +1,10 @@
 package parley
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Role is a named set of permissions (Z1). The built-in role IDs are fixed by
 // API-CORE.md; custom roles get their own IDs.
@@ -30,6 +34,10 @@ type User struct {
 	Username     string
 	DisplayName  string
 	DepartmentID DepartmentID
+	// Title is the job title the directory shows (M5), empty for none. A
+	// system admin sets it, never the user (it reads as the
+	// organisation's word).
+	Title string
 	// Roles are the distinct roles of Grants; Grants carry scopes and
 	// history (roles.go).
 	Roles             []Role
@@ -68,6 +76,35 @@ func (u *User) HasRole(r Role) bool {
 		}
 	}
 	return false
+}
+
+// MaxNameLen bounds display names and titles, in characters.
+const MaxNameLen = 128
+
+// ValidateDisplayName allows 1–128 characters that CleanText accepts: no
+// control, invisible or bidirectional-override characters, no words mixing
+// look-alike scripts (I3), so that a name cannot disguise itself as a
+// colleague's. Account creation and every later change apply it.
+func ValidateDisplayName(name string) error {
+	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > MaxNameLen {
+		return Errorf(CodeInvalid, "display_name must be 1 to %d characters", MaxNameLen)
+	}
+	if !CleanText(name) {
+		return Errorf(CodeInvalid, "display_name contains control, invisible, bidirectional-override or mixed-script characters")
+	}
+	return nil
+}
+
+// ValidateTitle applies the display-name rules to a job title, which may
+// be empty (none).
+func ValidateTitle(title string) error {
+	if utf8.RuneCountInString(title) > MaxNameLen {
+		return Errorf(CodeInvalid, "title must be at most %d characters", MaxNameLen)
+	}
+	if !CleanText(title) {
+		return Errorf(CodeInvalid, "title contains control, invisible, bidirectional-override or mixed-script characters")
+	}
+	return nil
 }
 
 // Department is a node of the organisation tree (M5). The root has no parent.

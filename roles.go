@@ -42,6 +42,11 @@ type ScopedPerms struct {
 	Bits  PermBits
 }
 
+// RoleCheck vets a role change against the state inside the store's
+// transaction: the grants of each affected user (by user) and every custom
+// role. It must not do I/O.
+type RoleCheck func(grants map[UserID][]RoleGrant, custom []*CustomRole) error
+
 // RoleStore keeps role grants and custom roles.
 type RoleStore interface {
 	// GrantRole adds g; the same (user, role, scope) again is CodeConflict.
@@ -56,6 +61,15 @@ type RoleStore interface {
 	ListGrants(ctx context.Context) ([]*RoleGrant, error)
 	// TouchGrants sets LastUsedAt of the user's grants of role to at.
 	TouchGrants(ctx context.Context, user UserID, role Role, at time.Time) error
+
+	// GrantRoleChecked adds g like GrantRole, but first calls check with
+	// the user's grants and the custom roles as they are inside the
+	// transaction, under a lock every role change takes: two concurrent
+	// changes cannot together break a rule each passes alone (Z10).
+	GrantRoleChecked(ctx context.Context, g *RoleGrant, check RoleCheck) error
+	// UpdateCustomRoleChecked is UpdateCustomRole under the same lock;
+	// check sees the holders' grants and the custom roles with r applied.
+	UpdateCustomRoleChecked(ctx context.Context, r *CustomRole, check RoleCheck) error
 
 	CreateCustomRole(ctx context.Context, r *CustomRole) error
 	UpdateCustomRole(ctx context.Context, r *CustomRole) error

@@ -49,6 +49,15 @@ type NewUser struct {
 	EndAt time.Time
 }
 
+// UserUpdate is a change to an account's directory entry (M5); nil fields
+// stay as they are. Roles, status, kind and username are not among them:
+// they change only through their own audited operations.
+type UserUpdate struct {
+	DisplayName  *string
+	DepartmentID *DepartmentID
+	Title        *string
+}
+
 // TOTPEnrollment is a TOTP secret to show the user once.
 type TOTPEnrollment struct {
 	Secret     string
@@ -115,6 +124,16 @@ type ChatService interface {
 // DirectoryService is the organisation directory (package directory).
 type DirectoryService interface {
 	Users(ctx context.Context, a *Actor, query string, limit int) ([]*User, error)
+	// UsersInDepartment is Users limited to dept and its sub-departments
+	// (not_found for an unknown department), isolation applied alike.
+	UsersInDepartment(ctx context.Context, a *Actor, dept DepartmentID, query string, limit int) ([]*User, error)
+	// UpdateUser changes another account's display name, department and
+	// title (system admins, users.manage); not_found for an unknown user
+	// or department.
+	UpdateUser(ctx context.Context, a *Actor, id UserID, upd UserUpdate) (*User, error)
+	// UpdateMe changes the caller's own display name: the one field of
+	// the directory entry a user owns.
+	UpdateMe(ctx context.Context, a *Actor, displayName string) (*User, error)
 	CreateDepartment(ctx context.Context, a *Actor, name string, parent DepartmentID) (*Department, error)
 	Departments(ctx context.Context, a *Actor) ([]*Department, error)
 	// UpdateDepartment renames a department and/or moves it under another.

@@ -41,6 +41,12 @@ type UserStore interface {
 	// ListUsers returns up to limit users whose username or display name
 	// contains query (all users for an empty query), ordered by username.
 	ListUsers(ctx context.Context, query string, limit int) ([]*User, error)
+	// ListUsersInDepartment is ListUsers limited to the users of dept and
+	// of its sub-departments.
+	ListUsersInDepartment(ctx context.Context, dept DepartmentID, query string, limit int) ([]*User, error)
+	// UpdateUserProfile sets the fields of upd that are not nil, in one
+	// statement: CodeNotFound for an unknown user or department.
+	UpdateUserProfile(ctx context.Context, id UserID, upd UserUpdate) error
 	CountUsers(ctx context.Context) (int, error)
 	// AnyUserWithRole reports whether any active user holds role.
 	AnyUserWithRole(ctx context.Context, role Role) (bool, error)

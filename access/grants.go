@@ -158,17 +158,36 @@ func (s *Service) checkHolder(ctx context.Context, u *parley.User, role parley.R
 	return s.holderCheck(ctx, u, role, cat.IsAdmin(role))
 }
 
-// apply stores a grant, records it and rotates the target's sessions.
+// apply stores a grant, records it and rotates the target's sessions. The
+// separation rules are checked again inside the store's transaction, under
+// the lock every role change takes, so two concurrent grants (or a grant
+// and a custom-role edit) cannot together hand one person two duties that
+// each request alone would not (Z10).
 func (s *Service) apply(ctx context.Context, a *parley.Actor, user parley.UserID, role parley.Role, scope parley.DepartmentID, grantedBy parley.UserID, reason string) error {
 	target := grantTarget(user, role, scope)
-	if err := s.record(ctx, a, "role.grant", target, parley.ResultSuccess, reason); err != nil {
-		return err
-	}
 	g := &parley.RoleGrant{UserID: user, Role: role, Scope: scope, GrantedBy: grantedBy, GrantedAt: s.now()}
-	if err := s.store.GrantRole(ctx, g); err != nil {
-		if parley.ErrorCode(err) == parley.CodeConflict {
+	err := s.store.GrantRoleChecked(ctx, g, func(grants map[parley.UserID][]parley.RoleGrant, custom []*parley.CustomRole) error {
+		held := grants[user]
+		if slices.ContainsFunc(held, func(h parley.RoleGrant) bool { return h.Role == role && h.Scope == scope }) {
 			return parley.Errorf(parley.CodeConflict, "the user already holds this role there")
 		}
+		roles := []parley.Role{role}
+		for _, h := range held {
+			if !slices.Contains(roles, h.Role) {
+				roles = append(roles, h.Role)
+			}
+		}
+		return authz.NewCatalog(custom).CheckRoleSet(roles)
+	})
+	if err != nil {
+		if c := parley.ErrorCode(err); c == parley.CodeInvalid || c == parley.CodeConflict {
+			return s.deny(ctx, a, "role.grant", target, err)
+		}
+		return err
+	}
+	if err := s.record(ctx, a, "role.grant", target, parley.ResultSuccess, reason); err != nil {
+		// Fail closed (L5): a grant nobody can see in the trail is undone.
+		_ = s.store.RevokeRole(ctx, user, role, scope)
 		return err
 	}
 	return s.sessions.EndUserSessions(ctx, user)

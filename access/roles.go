@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -140,38 +141,47 @@ func (s *Service) UpdateRole(ctx context.Context, a *parley.Actor, id parley.Rol
 	if err := authz.CheckCustomPermissions(upd.Permissions); err != nil {
 		return nil, s.deny(ctx, a, "role.update", string(id), err)
 	}
+	upd.UpdatedAt = s.now()
 	holders, err := s.holders(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if perms != nil {
-		// Would any holder now reach into two duties (Z10)?
-		all, err := s.store.CustomRoles(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for i := range all {
-			if all[i].ID == id {
-				all[i] = &upd
+	// Would any holder now reach into two duties (Z10)? Checked inside the
+	// store's transaction under the roles lock, against the grants as they
+	// are then, so a concurrent grant cannot slip between check and write.
+	err = s.store.UpdateCustomRoleChecked(ctx, &upd, func(grants map[parley.UserID][]parley.RoleGrant, custom []*parley.CustomRole) error {
+		cat := authz.NewCatalog(custom)
+		for user, gs := range grants {
+			var roles []parley.Role
+			for _, g := range gs {
+				if !slices.Contains(roles, g.Role) {
+					roles = append(roles, g.Role)
+				}
+			}
+			if err := cat.CheckRoleSet(roles); err != nil {
+				return parley.Errorf(parley.CodeConflict,
+					"user %s holds this role with another administrator duty: %s", user, parley.ErrorMessage(err))
 			}
 		}
-		cat := authz.NewCatalog(all)
-		for _, u := range holders {
-			if err := cat.CheckRoleSet(u.Roles); err != nil {
-				return nil, s.deny(ctx, a, "role.update", string(id), parley.Errorf(parley.CodeConflict,
-					"user %s holds this role with another administrator duty: %s", u.Username, parley.ErrorMessage(err)))
+		return nil
+	})
+	if err != nil {
+		switch parley.ErrorCode(err) {
+		case parley.CodeConflict:
+			if strings.Contains(parley.ErrorMessage(err), "already exists") {
+				return nil, parley.Errorf(parley.CodeConflict, "a role with that name exists")
 			}
+			return nil, s.deny(ctx, a, "role.update", string(id), err)
+		case parley.CodeNotFound:
+			return nil, parley.Errorf(parley.CodeNotFound, "role not found")
 		}
-	}
-	upd.UpdatedAt = s.now()
-	if err := s.record(ctx, a, "role.update", string(id), parley.ResultSuccess,
-		"name="+upd.Name+" permissions="+strings.Join(upd.Permissions, ",")); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateCustomRole(ctx, &upd); err != nil {
-		if parley.ErrorCode(err) == parley.CodeConflict {
-			return nil, parley.Errorf(parley.CodeConflict, "a role with that name exists")
-		}
+	if err := s.record(ctx, a, "role.update", string(id), parley.ResultSuccess,
+		"name="+upd.Name+" permissions="+strings.Join(upd.Permissions, ",")); err != nil {
+		// Fail closed (L5): put the role back as it was.
+		_ = s.store.UpdateCustomRole(ctx, r)
+		s.sessions.InvalidateCatalog()
 		return nil, err
 	}
 	s.sessions.InvalidateCatalog()

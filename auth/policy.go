@@ -11,9 +11,8 @@ import (
 )
 
 const (
-	maxUsernameLen    = 64
-	maxPasswordLen    = parley.MaxPasswordBytes // argon2id takes any length; bound the work and the body
-	maxDisplayNameLen = 128
+	maxUsernameLen = 64
+	maxPasswordLen = parley.MaxPasswordBytes // argon2id takes any length; bound the work and the body
 )
 
 // checkNewPassword checks a password someone wants to set against the
@@ -135,14 +134,8 @@ func ValidateUsername(name string) error {
 	return nil
 }
 
-// ValidateDisplayName allows 1–128 printable characters without control or
-// bidirectional-override characters (which can disguise text, I3).
-func ValidateDisplayName(name string) error {
-	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > maxDisplayNameLen {
-		return parley.Errorf(parley.CodeInvalid, "display_name must be 1 to %d characters", maxDisplayNameLen)
-	}
-	if !parley.CleanText(name) {
-		return parley.Errorf(parley.CodeInvalid, "display_name contains control or bidirectional-override characters")
-	}
-	return nil
-}
+// ValidateDisplayName allows 1–128 printable characters without control,
+// invisible or bidirectional-override characters or mixed-script words
+// (which can disguise text, I3). The rule is parley.ValidateDisplayName,
+// which the directory applies to later changes too.
+func ValidateDisplayName(name string) error { return parley.ValidateDisplayName(name) }

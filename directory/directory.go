@@ -1,8 +1,9 @@
 // Package directory is the organisation directory (M5): the department tree,
 // user search, and the department isolation policy (Z7) that decides who
 // sees whom in the search and who may start conversations with whom (chat
-// asks through parley.Isolation). Titles come with the authorization issue;
-// every read already goes through a permission check.
+// asks through parley.Isolation); the entries themselves — display name,
+// department, job title — and who may edit them (users.go). Every read goes
+// through a permission check.
 package directory
 
 import (
@@ -39,13 +40,13 @@ func (s *Service) Users(ctx context.Context, a *parley.Actor, query string, limi
 	if err := authz.Check(a, authz.PermDirectoryRead); err != nil {
 		return nil, err
 	}
-	if utf8.RuneCountInString(query) > 64 || !parley.CleanText(query) {
-		return nil, parley.Errorf(parley.CodeInvalid, "q must be at most 64 printable characters")
+	query, limit, err := searchArgs(query, limit)
+	if err != nil {
+		return nil, err
 	}
-	if limit <= 0 || limit > MaxResults {
-		limit = MaxResults
-	}
-	return s.visibleUsers(ctx, a, strings.TrimSpace(query), limit)
+	return s.visibleUsers(ctx, a, limit, func(n int) ([]*parley.User, error) {
+		return s.store.ListUsers(ctx, query, n)
+	})
 }
 
 // CreateDepartment adds a department under parent (the root if empty).

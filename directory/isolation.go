@@ -238,15 +238,16 @@ func (s *Service) SeesWholeDirectory(a *parley.Actor) bool {
 }
 
 // visibleUsers filters a directory search to the users a may see (Z7).
-func (s *Service) visibleUsers(ctx context.Context, a *parley.Actor, query string, limit int) ([]*parley.User, error) {
+// list runs the search for at most n matches.
+func (s *Service) visibleUsers(ctx context.Context, a *parley.Actor, limit int, list func(n int) ([]*parley.User, error)) ([]*parley.User, error) {
 	v, err := s.IsolationView(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if v.Open() || s.SeesWholeDirectory(a) {
-		return s.store.ListUsers(ctx, query, limit)
+		return list(limit)
 	}
-	all, err := s.store.ListUsers(ctx, query, isolationScan)
+	all, err := list(isolationScan)
 	if err != nil {
 		return nil, err
 	}

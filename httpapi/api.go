@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"sync"
 	"time"
 
@@ -105,7 +106,21 @@ func New(svc Services, cfg Config, log *slog.Logger) *API {
 
 // Handler returns the user listener's handler, security headers included.
 // Without a management listener it serves every operation.
-func (a *API) Handler() http.Handler { return SecureHeaders(a.mux) }
+func (a *API) Handler() http.Handler { return SecureHeaders(a.cleanPaths(a.mux)) }
+
+// cleanPaths answers a path that is not in clean form ("/./", "/../", "//")
+// with the API's JSON not_found: net/http's ServeMux would otherwise answer
+// it with a 307 redirect and an HTML body, outside the error contract, and
+// a client following it would reach another object than the one it named.
+func (a *API) cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "" && r.Method != http.MethodConnect && path.Clean(p) != p && path.Clean(p)+"/" != p {
+			a.writeError(w, r, parley.Errorf(parley.CodeNotFound, "no such endpoint"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // Deliver hands a broker event to the local WebSocket connections; pass it
 // to Broker.Subscribe.

@@ -101,7 +101,7 @@ func (a *API) me(c *call) error {
 	}
 	sort.Strings(roles)
 	writeJSON(c.w, http.StatusOK, wire.Me{UserID: string(u.ID), Username: u.Username, DisplayName: u.DisplayName,
-		DepartmentID: string(u.DepartmentID), Roles: roles, MFAEnrolled: u.MFAEnrolled})
+		DepartmentID: string(u.DepartmentID), Roles: roles, MFAEnrolled: u.MFAEnrolled, Title: u.Title})
 	return nil
 }
 
@@ -151,13 +151,19 @@ func (a *API) createUser(c *call) error {
 }
 
 func (a *API) users(c *call) error {
-	list, err := a.svc.Directory.Users(c.r.Context(), c.actor, c.query["q"], int(c.intQuery("limit")))
+	var list []*parley.User
+	var err error
+	if dept, ok := c.query["department_id"]; ok {
+		list, err = a.svc.Directory.UsersInDepartment(c.r.Context(), c.actor, parley.DepartmentID(dept), c.query["q"], int(c.intQuery("limit")))
+	} else {
+		list, err = a.svc.Directory.Users(c.r.Context(), c.actor, c.query["q"], int(c.intQuery("limit")))
+	}
 	if err != nil {
 		return err
 	}
 	out := wire.UserList{Users: make([]wire.UserSummary, len(list))}
 	for i, u := range list {
-		out.Users[i] = wire.UserSummary{UserID: string(u.ID), Username: u.Username, DisplayName: u.DisplayName, DepartmentID: string(u.DepartmentID)}
+		out.Users[i] = wireUserSummary(u)
 	}
 	writeJSON(c.w, http.StatusOK, out)
 	return nil

@@ -113,7 +113,7 @@ func (a *API) ManagementHandler() http.Handler {
 	if a.mgmtMux == nil {
 		return nil
 	}
-	return SecureHeaders(a.guardManagement(a.mgmtMux))
+	return SecureHeaders(a.guardManagement(a.cleanPaths(a.mgmtMux)))
 }
 
 // guardManagement refuses a request whose TCP peer is outside the

@@ -66,6 +66,7 @@ func (a *API) routeTable() []*route {
 	rs = append(rs, a.accessRoutes()...)
 	rs = append(rs, a.supervisionRoutes()...)
 	rs = append(rs, a.lifecycleRoutes()...)
+	rs = append(rs, a.userRoutes()...)
 	return rs
 }
 
@@ -97,9 +98,10 @@ func (a *API) coreRoutes() []*route {
 
 		{Method: "POST", Path: v1 + "/users", Perm: authz.PermUsersCreate, Summary: "Create a user (roles follow separation of duties, Z9/Z10)",
 			Request: &wire.CreateUserRequest{}, Response: &wire.UserIDResponse{}, Status: 201, Handle: a.createUser},
-		{Method: "GET", Path: v1 + "/users", Perm: authz.PermDirectoryRead, Summary: "Search the directory by username or display name",
+		{Method: "GET", Path: v1 + "/users", Perm: authz.PermDirectoryRead, Summary: "Search the directory by username or display name, optionally within a department",
 			Response: &wire.UserList{}, Status: 200, Handle: a.users,
-			Query: []queryParam{{"q", "string", "substring of username or display name"}, {"limit", "integer", "1 to 200"}}},
+			Query: []queryParam{{"q", "string", "substring of username or display name"}, {"limit", "integer", "1 to 200"},
+				{"department_id", "string", "only users of this department and its sub-departments (404 if unknown)"}}},
 		{Method: "POST", Path: v1 + "/departments", Perm: authz.PermDepartmentsManage, Summary: "Create a department",
 			Request: &wire.CreateDepartmentRequest{}, Response: &wire.Department{}, Status: 201, Handle: a.createDepartment},
 		{Method: "GET", Path: v1 + "/departments", Perm: authz.PermDirectoryRead, Summary: "The department tree",

@@ -33,6 +33,7 @@ const (
 const (
 	lockKeyAuditChain = 0x7061726c65790001 // "parley" ‖ 1: the audit hash chain (L3)
 	lockKeyMigrations = 0x7061726c65790002 // "parley" ‖ 2: schema migrations
+	lockKeyRoles      = 0x7061726c65790003 // "parley" ‖ 3: role grants and custom roles (Z10)
 )
 
 // dialect is the small set of things that differ between the databases.

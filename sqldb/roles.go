@@ -164,19 +164,27 @@ func (db *DB) CustomRoles(ctx context.Context) ([]*parley.CustomRole, error) {
 	defer rows.Close()
 	var out []*parley.CustomRole
 	for rows.Next() {
-		var (
-			r                    parley.CustomRole
-			perms                string
-			createdAt, updatedAt int64
-		)
-		if err := rows.Scan(&r.ID, &r.Name, &r.Description, &perms, &r.CreatedBy, &createdAt, &updatedAt); err != nil {
+		r, err := scanCustomRole(rows)
+		if err != nil {
 			return nil, wrap(op, err)
 		}
-		r.Permissions = strings.Fields(perms)
-		r.CreatedAt, r.UpdatedAt = tm(createdAt), tm(updatedAt)
-		out = append(out, &r)
+		out = append(out, r)
 	}
 	return out, wrap(op, rows.Err())
+}
+
+func scanCustomRole(row interface{ Scan(...any) error }) (*parley.CustomRole, error) {
+	var (
+		r                    parley.CustomRole
+		perms                string
+		createdAt, updatedAt int64
+	)
+	if err := row.Scan(&r.ID, &r.Name, &r.Description, &perms, &r.CreatedBy, &createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	r.Permissions = strings.Fields(perms)
+	r.CreatedAt, r.UpdatedAt = tm(createdAt), tm(updatedAt)
+	return &r, nil
 }
 
 const grantRequestColumns = `id, user_id, role, scope, reason, requested_by, requested_at, expires_at, status, decided_by, decided_at`
@@ -244,4 +252,111 @@ func (db *DB) DecideGrantRequest(ctx context.Context, id, status string, by parl
 		return &parley.Error{Code: parley.CodeConflict, Message: "the request is no longer pending", Op: "sqldb.DecideGrantRequest"}
 	}
 	return wrap("sqldb.DecideGrantRequest", err)
+}
+
+// roleState reads, inside t, the grants of users and every custom role.
+func roleState(t *tx, users []parley.UserID) (map[parley.UserID][]parley.RoleGrant, []*parley.CustomRole, error) {
+	grants := make(map[parley.UserID][]parley.RoleGrant, len(users))
+	for _, u := range users {
+		rows, err := t.query(`SELECT `+grantColumns+` FROM role_grants WHERE user_id = ? ORDER BY role, scope`, string(u))
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			g, err := scanGrant(rows)
+			if err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			grants[u] = append(grants[u], *g)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, nil, err
+		}
+	}
+	custom, err := customRolesTx(t)
+	return grants, custom, err
+}
+
+func customRolesTx(t *tx) ([]*parley.CustomRole, error) {
+	rows, err := t.query(`SELECT ` + customRoleColumns + ` FROM custom_roles ORDER BY name_key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*parley.CustomRole
+	for rows.Next() {
+		r, err := scanCustomRole(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// GrantRoleChecked adds g after check approves the state under the roles
+// lock (PostgreSQL: an advisory transaction lock; SQLite: the single
+// writer connection already serialises write transactions).
+func (db *DB) GrantRoleChecked(ctx context.Context, g *parley.RoleGrant, check parley.RoleCheck) error {
+	return db.writeTx(ctx, "sqldb.GrantRoleChecked", func(t *tx) error {
+		if err := db.d.lock(ctx, t.tx, lockKeyRoles); err != nil {
+			return err
+		}
+		grants, custom, err := roleState(t, []parley.UserID{g.UserID})
+		if err != nil {
+			return err
+		}
+		if err := check(grants, custom); err != nil {
+			return err
+		}
+		_, err = t.exec(`INSERT INTO role_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			string(g.UserID), string(g.Role), string(g.Scope), string(g.GrantedBy), ts(g.GrantedAt), ts(g.LastUsedAt))
+		return err
+	})
+}
+
+// UpdateCustomRoleChecked changes r after check approves the holders'
+// grants with r's new permissions, under the roles lock.
+func (db *DB) UpdateCustomRoleChecked(ctx context.Context, r *parley.CustomRole, check parley.RoleCheck) error {
+	return db.writeTx(ctx, "sqldb.UpdateCustomRoleChecked", func(t *tx) error {
+		if err := db.d.lock(ctx, t.tx, lockKeyRoles); err != nil {
+			return err
+		}
+		rows, err := t.query(`SELECT DISTINCT user_id FROM role_grants WHERE role = ?`, string(r.ID))
+		if err != nil {
+			return err
+		}
+		var holders []parley.UserID
+		for rows.Next() {
+			var u parley.UserID
+			if err := rows.Scan(&u); err != nil {
+				rows.Close()
+				return err
+			}
+			holders = append(holders, u)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		grants, custom, err := roleState(t, holders)
+		if err != nil {
+			return err
+		}
+		for i := range custom {
+			if custom[i].ID == r.ID {
+				custom[i] = r
+			}
+		}
+		if err := check(grants, custom); err != nil {
+			return err
+		}
+		res, err := t.exec(`UPDATE custom_roles SET name = ?, name_key = ?, description = ?, permissions = ?,
+			updated_at = ? WHERE id = ?`,
+			r.Name, strings.ToLower(r.Name), r.Description, strings.Join(r.Permissions, " "), ts(r.UpdatedAt), string(r.ID))
+		if err != nil {
+			return err
+		}
+		return oneRow(res)
+	})
 }

@@ -97,3 +97,48 @@ func TestRoleGrantsStore(t *testing.T) {
 		}
 	})
 }
+
+// TestGrantRoleCheckedSerialises: two grants racing for one user each see
+// the other's result, because the check runs inside the write transaction
+// under the roles lock (Z10). Exactly one of two mutually exclusive grants
+// may win, every round, on both databases.
+func TestGrantRoleCheckedSerialises(t *testing.T) {
+	parleytest.ForEachStore(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		exclusive := func(grants map[parley.UserID][]parley.RoleGrant, _ []*parley.CustomRole) error {
+			for _, gs := range grants {
+				for _, g := range gs {
+					if g.Role != parley.RoleUser {
+						return parley.Errorf(parley.CodeInvalid, "already an administrator")
+					}
+				}
+			}
+			return nil
+		}
+		for round := 0; round < 10; round++ {
+			u := newUser("racer"+string(rune('a'+round)), parley.RoleUser)
+			must(t, db.CreateUser(ctx, u))
+			errs := make(chan error, 2)
+			for _, r := range []parley.Role{parley.RoleAuditor, parley.RoleSystemAdmin} {
+				go func() {
+					errs <- db.GrantRoleChecked(ctx, &parley.RoleGrant{UserID: u.ID, Role: r, GrantedAt: time.Now()}, exclusive)
+				}()
+			}
+			var ok int
+			for range 2 {
+				err := <-errs
+				switch {
+				case err == nil:
+					ok++
+				case parley.ErrorCode(err) != parley.CodeInvalid:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			got, err := db.UserByID(ctx, u.ID)
+			must(t, err)
+			if ok != 1 || len(got.Roles) != 2 {
+				t.Fatalf("round %d: %d grants won, roles %v", round, ok, got.Roles)
+			}
+		}
+	})
+}

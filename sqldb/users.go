@@ -16,7 +16,7 @@ func usernameKey(name string) string { return strings.ToLower(name) }
 
 const userColumns = `id, username, display_name, COALESCE(department_id, ''), status, password_hash,
 	password_changed_at, totp_secret_sealed, mfa_enrolled, totp_last_step, created_at,
-	kind, end_at, last_login_at, disabled_at, disabled_by, disabled_reason`
+	kind, end_at, last_login_at, disabled_at, disabled_by, disabled_reason, title`
 
 func scanUser(row interface{ Scan(...any) error }) (*parley.User, error) {
 	var (
@@ -27,7 +27,7 @@ func scanUser(row interface{ Scan(...any) error }) (*parley.User, error) {
 	)
 	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.DepartmentID, &u.Status, &u.PasswordHash,
 		&changedAt, &u.TOTPSecretSealed, &u.MFAEnrolled, &u.TOTPLastStep, &createdAt,
-		&u.Kind, &endAt, &lastLogin, &disabledAt, &u.DisabledBy, &u.DisabledReason); err != nil {
+		&u.Kind, &endAt, &lastLogin, &disabledAt, &u.DisabledBy, &u.DisabledReason, &u.Title); err != nil {
 		return nil, err
 	}
 	u.PasswordChangedAt, u.CreatedAt = tm(changedAt), tm(createdAt)
@@ -44,12 +44,12 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 	return db.writeTx(ctx, "sqldb.CreateUser", func(t *tx) error {
 		if _, err := t.exec(`INSERT INTO users (id, username, username_key, display_name, display_name_key,
 			department_id, status, password_hash, password_changed_at, totp_secret_sealed, mfa_enrolled,
-			totp_last_step, created_at, kind, end_at, last_login_at, disabled_at, disabled_by, disabled_reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			totp_last_step, created_at, kind, end_at, last_login_at, disabled_at, disabled_by, disabled_reason, title)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(u.ID), u.Username, usernameKey(u.Username), u.DisplayName, strings.ToLower(u.DisplayName),
 			nullString(u.DepartmentID), string(u.Status), u.PasswordHash, ts(u.PasswordChangedAt),
 			nullBytes(u.TOTPSecretSealed), u.MFAEnrolled, u.TOTPLastStep, ts(u.CreatedAt),
-			string(u.Kind), ts(u.EndAt), ts(u.LastLoginAt), ts(u.DisabledAt), string(u.DisabledBy), u.DisabledReason); err != nil {
+			string(u.Kind), ts(u.EndAt), ts(u.LastLoginAt), ts(u.DisabledAt), string(u.DisabledBy), u.DisabledReason, u.Title); err != nil {
 			return err
 		}
 		return insertGrants(t, u)
@@ -121,14 +121,40 @@ func (db *DB) loadRoles(ctx context.Context, users []*parley.User) error {
 // ListUsers returns up to limit users whose username or display name
 // contains query, case-insensitively, ordered by username.
 func (db *DB) ListUsers(ctx context.Context, query string, limit int) ([]*parley.User, error) {
-	const op = "sqldb.ListUsers"
+	pattern := likePattern(query)
+	return db.listUsers(ctx, "sqldb.ListUsers", limit, `SELECT `+userColumns+` FROM users
+		WHERE username_key LIKE ? ESCAPE '\' OR display_name_key LIKE ? ESCAPE '\'
+		ORDER BY username_key LIMIT ?`, pattern, pattern, limit)
+}
+
+// ListUsersInDepartment is ListUsers limited to the users of dept and its
+// sub-departments, found by a recursive query over the tree in the same
+// statement (both databases have WITH RECURSIVE). UNION, not UNION ALL:
+// a department reached twice ends the recursion there, so even a corrupt
+// cycle in the tree terminates.
+func (db *DB) ListUsersInDepartment(ctx context.Context, dept parley.DepartmentID, query string, limit int) ([]*parley.User, error) {
+	pattern := likePattern(query)
+	return db.listUsers(ctx, "sqldb.ListUsersInDepartment", limit, `WITH RECURSIVE subtree (id) AS (
+			SELECT id FROM departments WHERE id = ?
+			UNION
+			SELECT d.id FROM departments d JOIN subtree s ON d.parent_id = s.id)
+		SELECT `+userColumns+` FROM users
+		WHERE department_id IN (SELECT id FROM subtree)
+			AND (username_key LIKE ? ESCAPE '\' OR display_name_key LIKE ? ESCAPE '\')
+		ORDER BY username_key LIMIT ?`, string(dept), pattern, pattern, limit)
+}
+
+// likePattern matches query as a case-insensitive substring.
+func likePattern(query string) string {
+	return "%" + escapeLike(strings.ToLower(query)) + "%"
+}
+
+// listUsers runs a query selecting userColumns and loads the users' roles.
+func (db *DB) listUsers(ctx context.Context, op string, limit int, q string, args ...any) ([]*parley.User, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	pattern := "%" + escapeLike(strings.ToLower(query)) + "%"
-	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users
-		WHERE username_key LIKE ? ESCAPE '\' OR display_name_key LIKE ? ESCAPE '\'
-		ORDER BY username_key LIMIT ?`, pattern, pattern, limit)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -148,6 +174,30 @@ func (db *DB) ListUsers(ctx context.Context, query string, limit int) ([]*parley
 		return nil, wrap(op, err)
 	}
 	return users, nil
+}
+
+// UpdateUserProfile sets the fields of upd that are not nil in one
+// statement (a NULL argument keeps the column through COALESCE), so that
+// two administrators changing different fields at once do not undo each
+// other. An unknown department is a foreign-key violation: CodeNotFound.
+func (db *DB) UpdateUserProfile(ctx context.Context, id parley.UserID, upd parley.UserUpdate) error {
+	var name, nameKey any
+	if upd.DisplayName != nil {
+		name, nameKey = *upd.DisplayName, strings.ToLower(*upd.DisplayName)
+	}
+	err := db.execOne(ctx, `UPDATE users SET display_name = COALESCE(?, display_name),
+		display_name_key = COALESCE(?, display_name_key), department_id = COALESCE(?, department_id),
+		title = COALESCE(?, title) WHERE id = ?`,
+		name, nameKey, optString(upd.DepartmentID), optString(upd.Title), string(id))
+	return userErr("sqldb.UpdateUserProfile", err)
+}
+
+// optString is *p, or NULL for nil.
+func optString[S ~string](p *S) any {
+	if p == nil {
+		return nil
+	}
+	return string(*p)
 }
 
 // escapeLike makes s match literally inside a LIKE pattern with ESCAPE '\'.

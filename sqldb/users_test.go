@@ -301,3 +301,117 @@ func TestDepartments(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateUserProfile: titles are stored and read back; an update sets
+// only the fields it names (the others, roles included, stay), keeps the
+// display-name search key in step, and an unknown user or department
+// changes nothing (M5).
+func TestUpdateUserProfile(t *testing.T) {
+	parleytest.ForEachStore(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		sales := &parley.Department{ID: parley.NewDepartmentID(), Name: "Sales", CreatedAt: t0}
+		ops := &parley.Department{ID: parley.NewDepartmentID(), Name: "Ops", CreatedAt: t0}
+		must(t, db.CreateDepartment(ctx, sales))
+		must(t, db.CreateDepartment(ctx, ops))
+		u := newUser("alice", parley.RoleUser, parley.RoleAuditor)
+		u.DepartmentID, u.Title = sales.ID, "Account Manager"
+		must(t, db.CreateUser(ctx, u))
+		get := func() *parley.User {
+			t.Helper()
+			got, err := db.UserByID(ctx, u.ID)
+			must(t, err)
+			return got
+		}
+		if got := get(); got.Title != "Account Manager" {
+			t.Fatalf("title after create = %q", got.Title)
+		}
+		str := func(s string) *string { return &s }
+		dep := func(d parley.DepartmentID) *parley.DepartmentID { return &d }
+
+		must(t, db.UpdateUserProfile(ctx, u.ID, parley.UserUpdate{DisplayName: str("Alice Ångström")}))
+		got := get()
+		if got.DisplayName != "Alice Ångström" || got.Title != "Account Manager" || got.DepartmentID != sales.ID || len(got.Roles) != 2 {
+			t.Fatalf("after rename: %+v", got)
+		}
+		found, err := db.ListUsers(ctx, "ångström", 10)
+		must(t, err)
+		if len(found) != 1 || found[0].ID != u.ID {
+			t.Fatalf("search by the new display name: %v", found)
+		}
+		if found, _ := db.ListUsers(ctx, "user alice", 10); len(found) != 0 {
+			t.Fatalf("the old display name still matches: %v", found)
+		}
+
+		must(t, db.UpdateUserProfile(ctx, u.ID, parley.UserUpdate{DepartmentID: dep(ops.ID), Title: str("")}))
+		got = get()
+		if got.DepartmentID != ops.ID || got.Title != "" || got.DisplayName != "Alice Ångström" {
+			t.Fatalf("after move: %+v", got)
+		}
+
+		before := get()
+		wantCode(t, db.UpdateUserProfile(ctx, u.ID, parley.UserUpdate{DepartmentID: dep(parley.NewDepartmentID()), Title: str("x")}), parley.CodeNotFound)
+		wantCode(t, db.UpdateUserProfile(ctx, parley.NewUserID(), parley.UserUpdate{Title: str("x")}), parley.CodeNotFound)
+		if after := get(); !reflect.DeepEqual(after, before) {
+			t.Fatalf("a refused update changed the user:\n%+v\n%+v", before, after)
+		}
+		// Nothing named: nothing changes, the user exists.
+		must(t, db.UpdateUserProfile(ctx, u.ID, parley.UserUpdate{}))
+	})
+}
+
+// TestListUsersInDepartment: a department's users with those of every
+// sub-department, however deep, combined with the query and the limit;
+// nobody from a sibling or the parent.
+func TestListUsersInDepartment(t *testing.T) {
+	parleytest.ForEachStore(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		dept := func(name string, parent parley.DepartmentID) parley.DepartmentID {
+			d := &parley.Department{ID: parley.NewDepartmentID(), ParentID: parent, Name: name, CreatedAt: t0}
+			must(t, db.CreateDepartment(ctx, d))
+			return d.ID
+		}
+		root := dept("Org", "")
+		eng := dept("Engineering", root)
+		web := dept("Web", eng)
+		edge := dept("Edge", web)
+		sales := dept("Sales", root)
+		empty := dept("Empty", root)
+		for name, d := range map[string]parley.DepartmentID{"rita": root, "erin": eng, "walt": web, "wade": web, "eddy": edge, "sam": sales} {
+			u := newUser(name, parley.RoleUser)
+			u.DepartmentID = d
+			must(t, db.CreateUser(ctx, u))
+		}
+		createUser(t, db, "nobody_", parley.RoleUser) // in no department
+		for _, tc := range []struct {
+			dept  parley.DepartmentID
+			query string
+			limit int
+			want  []string
+		}{
+			{eng, "", 10, []string{"eddy", "erin", "wade", "walt"}},
+			{web, "", 10, []string{"eddy", "wade", "walt"}},
+			{edge, "", 10, []string{"eddy"}},
+			{root, "", 10, []string{"eddy", "erin", "rita", "sam", "wade", "walt"}},
+			{eng, "WA", 10, []string{"wade", "walt"}},
+			{eng, "", 2, []string{"eddy", "erin"}},
+			{eng, "_", 10, nil}, // literal underscore, matches nobody here
+			{sales, "", 10, []string{"sam"}},
+			{empty, "", 10, nil},
+			{parley.NewDepartmentID(), "", 10, nil},
+			{eng, "", 0, nil},
+		} {
+			got, err := db.ListUsersInDepartment(ctx, tc.dept, tc.query, tc.limit)
+			must(t, err)
+			var names []string
+			for _, u := range got {
+				names = append(names, u.Username)
+				if len(u.Roles) != 1 {
+					t.Errorf("%s: roles %v", u.Username, u.Roles)
+				}
+			}
+			if !slices.Equal(names, tc.want) {
+				t.Errorf("ListUsersInDepartment(%s, %q, %d) = %v, want %v", tc.dept, tc.query, tc.limit, names, tc.want)
+			}
+		}
+	})
+}

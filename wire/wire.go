@@ -97,6 +97,8 @@ type Me struct {
 	DepartmentID string   `json:"department_id"`
 	Roles        []string `json:"roles"`
 	MFAEnrolled  bool     `json:"mfa_enrolled"`
+	// Title is the job title (M5), "" for none; set by a system admin.
+	Title string `json:"title"`
 }
 
 // CreateUserRequest creates an account. DepartmentID and Roles are optional.
@@ -119,6 +121,7 @@ type UserSummary struct {
 	Username     string `json:"username"`
 	DisplayName  string `json:"display_name"`
 	DepartmentID string `json:"department_id"`
+	Title        string `json:"title"` // job title (M5), "" for none
 }
 
 // UserList answers a directory search.

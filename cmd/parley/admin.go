@@ -15,9 +15,10 @@ import (
 //	parley admin isolation [set …]    the department isolation policy (Z7)
 //	parley admin offboard|reactivate|account|end-date|service-token …
 //	                                  the account lifecycle (Z8, Z11; lifecycle.go)
+//	parley admin user-update …        display name, department, title (M5; profile.go)
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("expected a subcommand: buildinfo, sbom, isolation, %s", strings.Join(lifecycleCommands, ", "))
+		return usagef("expected a subcommand: buildinfo, sbom, isolation, %s, user-update", strings.Join(lifecycleCommands, ", "))
 	}
 	switch args[0] {
 	case "buildinfo":
@@ -28,6 +29,8 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 		return runAdminIsolation(ctx, e, args[1:])
 	case "offboard", "reactivate", "account", "end-date", "service-token": // lifecycle.go (Z8, Z11)
 		return runAdminLifecycle(ctx, e, args[0], args[1:])
+	case "user-update": // profile.go (M5)
+		return runAdminUserUpdate(ctx, e, args[1:])
 	}
 	return usagef("unknown subcommand %q", args[0])
 }

@@ -72,12 +72,12 @@ func commands() []command {
 		{"approve", "approve REQUEST-ID NUMBER", "approve a sign-in on another device (push)", runApprove},
 		{"deny", "deny REQUEST-ID", "refuse a sign-in on another device (push)", runDeny},
 		{"totp", "totp enroll", "set up an authenticator app", runTOTP},
-		{"users", "users [--json] [QUERY]", "search the directory", runUsers},
+		{"users", "users [--json] [--department D] [QUERY]", "search the directory, optionally within a department and its sub-departments", runUsers},
 		{"create-user", "create-user --username NAME --display-name NAME [--department ID] [--roles a,b] [--password-stdin]", "create an account (admins)", runCreateUser},
 		{"roles", "roles list | roles grants USER | roles grant|revoke USER ROLE [--department ID] [--reason T]", "roles and grants (security admins)", runRoles},
 		{"access-review", "access-review [--json | --csv]", "who holds what, last used, flags (security admins, auditors)", runAccessReview},
-		{"admin", "admin buildinfo [--json] | admin sbom | admin isolation [set --template open|strict [--allow A,B]...] [--json] | " + lifecycleUsage,
-			"server build information and SBOM, offboarding, service tokens (system admins); department isolation (security admins)", runAdmin},
+		{"admin", "admin buildinfo [--json] | admin sbom | admin isolation [set --template open|strict [--allow A,B]...] [--json] | " + lifecycleUsage + " | " + profileUsage,
+			"server build information and SBOM, offboarding, service tokens, directory entries (system admins); department isolation (security admins)", runAdmin},
 	}
 }
 

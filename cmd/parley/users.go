@@ -13,6 +13,7 @@ import (
 func runUsers(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("users")
 	asJSON := fs.Bool("json", false, "print JSON")
+	dept := fs.String("department", "", "only this department (ID or name) and its sub-departments")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -24,17 +25,26 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	users, err := c.Users(ctx, strings.Join(rest, ""))
-	if err != nil {
+	var users []wire.UserSummary
+	if *dept != "" {
+		d, err := resolveDepartment(ctx, c, *dept) // profile.go
+		if err != nil {
+			return err
+		}
+		users, err = c.UsersInDepartment(ctx, d, strings.Join(rest, ""))
+		if err != nil {
+			return err
+		}
+	} else if users, err = c.Users(ctx, strings.Join(rest, "")); err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(e.stdout, wire.UserList{Users: nonNil(users)})
 	}
 	w := table(e.stdout)
-	fmt.Fprintln(w, "ID\tUSERNAME\tNAME\tDEPARTMENT")
+	fmt.Fprintln(w, "ID\tUSERNAME\tNAME\tDEPARTMENT\tTITLE")
 	for _, u := range users {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cleanLine(u.UserID), cleanLine(u.Username), orDash(u.DisplayName), orDash(u.DepartmentID))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", cleanLine(u.UserID), cleanLine(u.Username), orDash(u.DisplayName), orDash(u.DepartmentID), orDash(u.Title))
 	}
 	return w.Flush()
 }
