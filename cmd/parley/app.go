@@ -71,6 +71,7 @@ func commands() []command {
 		{"sessions", "sessions [--json] | sessions revoke ID", "list or revoke your sessions", runSessions},
 		{"approve", "approve REQUEST-ID NUMBER", "approve a sign-in on another device (push)", runApprove},
 		{"deny", "deny REQUEST-ID", "refuse a sign-in on another device (push)", runDeny},
+		{"step-up", "step-up", "confirm with a second factor before sensitive operations (A6)", runStepUp},
 		{"totp", "totp enroll", "set up an authenticator app", runTOTP},
 		{"users", "users [--json] [--department D] [QUERY]", "search the directory, optionally within a department and its sub-departments", runUsers},
 		{"create-user", "create-user --username NAME --display-name NAME [--department ID] [--roles a,b] [--password-stdin]", "create an account (admins)", runCreateUser},
