@@ -85,8 +85,10 @@ type API struct {
 	// attempts (mgmt.go).
 	throttle *auditThrottle
 
-	openapiOnce sync.Once
-	openapiJSON []byte
+	// openapiJSON is the served document per plane, built once each: a
+	// listener describes only the operations it serves (I6).
+	openapiOnce [3]sync.Once
+	openapiJSON [3][]byte
 }
 
 // New builds the API. Call Subscribe to connect the hub to the broker.

@@ -58,7 +58,7 @@ func onPlane(pl plane, rt *route) bool {
 	case planeUser:
 		return !authz.Administrative(rt.Perm)
 	case planeManagement:
-		return authz.Administrative(rt.Perm) || rt.Path == "/healthz" || rt.Path == "/readyz"
+		return authz.Administrative(rt.Perm) || rt.Path == "/healthz" || rt.Path == "/readyz" || rt.Path == openapiPath
 	}
 	return true
 }

@@ -216,6 +216,31 @@ func TestManagementPlaneSplitsRouteTable(t *testing.T) {
 			continue
 		}
 		user++
+		if rt.Path == openapiPath {
+			// Both listeners describe what they serve (I6): the user
+			// listener's document has no administrative operation, the
+			// management listener's only those (and health, the document).
+			onMain = mgmtTestDo(main, rt.Method, path, "", "192.0.2.1:5000")
+			if onMain.Code != 200 || onMgmt.Code != 200 {
+				t.Fatalf("openapi: %d on the user listener, %d on the management listener", onMain.Code, onMgmt.Code)
+			}
+			for _, tc := range []struct {
+				name  string
+				body  string
+				admin bool
+			}{{"user", onMain.Body.String(), false}, {"management", onMgmt.Body.String(), true}} {
+				for _, other := range env.api.routes {
+					if other.Perm == authz.PermPublic {
+						continue
+					}
+					want := authz.Administrative(other.Perm) == tc.admin
+					if got := strings.Contains(tc.body, `"`+operationID(other)+`"`); got != want {
+						t.Errorf("%s listener's OpenAPI lists %s %s: %v, want %v", tc.name, other.Method, other.Path, got, want)
+					}
+				}
+			}
+			continue
+		}
 		if health {
 			if onMain.Code != 200 || onMgmt.Code != 200 {
 				t.Errorf("%s: %d on the user listener, %d on the management listener", rt.Path, onMain.Code, onMgmt.Code)

@@ -13,10 +13,16 @@ import (
 
 // OpenAPI builds the OpenAPI 3.1 document from the route table and the wire
 // types, so the document cannot drift from what is served.
-func (a *API) OpenAPI() map[string]any {
+func (a *API) OpenAPI() map[string]any { return a.openAPI(planeAll) }
+
+// openAPI documents the operations served on pl.
+func (a *API) openAPI(pl plane) map[string]any {
 	schemas := map[string]any{}
 	paths := map[string]map[string]any{}
 	for _, rt := range a.routes {
+		if !onPlane(pl, rt) {
+			continue
+		}
 		op := map[string]any{
 			"summary":      rt.Summary,
 			"operationId":  operationID(rt),
@@ -153,8 +159,13 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 }
 
 func (a *API) openapi(c *call) error {
-	a.openapiOnce.Do(func() { a.openapiJSON, _ = json.MarshalIndent(a.OpenAPI(), "", "  ") })
+	pl, _ := c.r.Context().Value(planeKey{}).(plane)
+	a.openapiOnce[pl].Do(func() { a.openapiJSON[pl], _ = json.MarshalIndent(a.openAPI(pl), "", "  ") })
 	c.w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, _ = c.w.Write(a.openapiJSON)
+	_, _ = c.w.Write(a.openapiJSON[pl])
 	return nil
 }
+
+// planeKey carries the serving plane to the OpenAPI handler (only to it:
+// attaching it costs a request copy).
+type planeKey struct{}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"reflect"
@@ -70,12 +71,15 @@ func (a *API) routeTable() []*route {
 	return rs
 }
 
+// openapiPath serves the OpenAPI document of the listener asked (I6).
+const openapiPath = "/api/v1/openapi.json"
+
 func (a *API) coreRoutes() []*route {
 	const v1 = "/api/v1"
 	return []*route{
 		{Method: "GET", Path: "/healthz", Perm: authz.PermPublic, Summary: "Liveness: 200 while the process is up", Status: 200, Handle: a.healthz},
 		{Method: "GET", Path: "/readyz", Perm: authz.PermPublic, Summary: "Readiness: 200 when the database and broker answer", Status: 200, Handle: a.readyz},
-		{Method: "GET", Path: v1 + "/openapi.json", Perm: authz.PermPublic, Summary: "This OpenAPI 3.1 document", Status: 200, Handle: a.openapi},
+		{Method: "GET", Path: openapiPath, Perm: authz.PermPublic, Summary: "This OpenAPI 3.1 document", Status: 200, Handle: a.openapi},
 
 		{Method: "POST", Path: v1 + "/setup", Perm: authz.PermPublic, Summary: "Create the first administrator with the one-time setup token (A4)",
 			Request: &wire.SetupRequest{}, Response: &wire.UserIDResponse{}, Status: 201, Handle: a.setup},
@@ -150,6 +154,9 @@ func (a *API) buildMux(pl plane) *http.ServeMux {
 					if !onPlane(pl, rt) {
 						a.offPlane(pl, rt, w, r)
 						return
+					}
+					if rt.Path == openapiPath {
+						r = r.WithContext(context.WithValue(r.Context(), planeKey{}, pl))
 					}
 					a.serve(rt, w, r)
 					return

@@ -601,7 +601,20 @@ type schema struct {
 // openAPI fetches the server's own OpenAPI document.
 func (e *env) openAPI(t *testing.T) (*openAPIDoc, []operation) {
 	t.Helper()
-	r := e.do(t, req{method: "GET", path: "/api/v1/openapi.json"})
+	return e.openAPIAt(t, "")
+}
+
+// openAPIAt reads the OpenAPI document a listener serves (base "" for the
+// main one): with a management listener, each describes only its own
+// operations (I6).
+func (e *env) openAPIAt(t *testing.T, base string) (*openAPIDoc, []operation) {
+	t.Helper()
+	var r *reply
+	if base == "" {
+		r = e.do(t, req{method: "GET", path: "/api/v1/openapi.json"})
+	} else {
+		r = e.doAt(t, base, req{method: "GET", path: "/api/v1/openapi.json"})
+	}
 	if r.Status != 200 {
 		t.Fatalf("openapi: %s", r)
 	}
