@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/authz"
 	"github.com/parleyhq/parley/wire"
 	"golang.org/x/time/rate"
 )
@@ -262,18 +263,41 @@ func (c *wsConn) keepAlive() {
 		active := c.userActive
 		c.userActive = false
 		c.active.Unlock()
-		if _, err := c.a.svc.Auth.Authenticate(c.ctx, c.token, c.meta, active); err != nil {
+		actor, err := c.a.svc.Auth.Authenticate(c.ctx, c.token, c.meta, active)
+		if err != nil {
 			if c.ctx.Err() == nil {
 				c.kill(websocket.StatusPolicyViolation, "session ended")
 			}
 			return
 		}
+		// The gates the upgrade passed must still hold: a password that
+		// expired (A3) or an MFA policy that now covers the user (A2)
+		// limits the session to a few REST operations, none of them the
+		// WebSocket.
+		if reason := wsGate(actor); reason != "" {
+			c.kill(websocket.StatusPolicyViolation, reason)
+			return
+		}
 		pctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
-		err := c.ws.Ping(pctx)
+		err = c.ws.Ping(pctx)
 		cancel()
 		if err != nil {
 			c.kill(websocket.StatusGoingAway, "ping timeout")
 			return
 		}
 	}
+}
+
+// wsGate says why an authenticated session may no longer hold a WebSocket,
+// or "" if it may.
+func wsGate(a *parley.Actor) string {
+	switch {
+	case a.PasswordChangeRequired:
+		return "password expired"
+	case a.MFAEnrollmentPending:
+		return "second factor required"
+	case !authz.Holds(a, authz.PermConversationsRead):
+		return "permission withdrawn"
+	}
+	return ""
 }
