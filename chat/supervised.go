@@ -184,3 +184,23 @@ func (s *Service) checkMuted(ctx context.Context, c *parley.Conversation, user p
 	}
 	return nil
 }
+
+// MemberRemoved tells this node's cache and the remaining members' devices
+// that user left the conversation (offboarding, Z8). The removal is already
+// stored; a failed announcement is logged, and a client that missed it sees
+// the new member list at its next conversation list.
+func (s *Service) MemberRemoved(ctx context.Context, id parley.ConversationID, user parley.UserID) {
+	s.Invalidate(id)
+	c, err := s.store.ConversationByID(ctx, id)
+	if err != nil {
+		s.log.WarnContext(ctx, "member removal not announced", "conversation", id, "err", err)
+		return
+	}
+	frame, _ := json.Marshal(wire.MemberRemovedFrame{Type: wire.FrameMemberRemoved, ConversationID: string(id), UserID: string(user)})
+	if len(c.MemberIDs) == 0 {
+		return
+	}
+	if err := s.broker.Publish(ctx, parley.Event{ConversationID: id, Recipients: c.MemberIDs, Frame: frame}); err != nil {
+		s.log.WarnContext(ctx, "member removal not announced", "conversation", id, "err", err)
+	}
+}

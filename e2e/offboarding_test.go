@@ -64,6 +64,7 @@ func TestOffboarding(t *testing.T) {
 			t.Fatal(err)
 		}
 		ws := dial(ctx, t, alice.Client)
+		bobWS := dial(ctx, t, bob.Client)
 		oldToken := alice.Token()
 
 		stepUp(ctx, t, s, admin)
@@ -91,6 +92,19 @@ func TestOffboarding(t *testing.T) {
 		creds, err := s.Node.Store.ListWebAuthnCredentials(ctx, parley.UserID(alice.UserID))
 		if err != nil || len(creds) != 0 {
 			t.Fatalf("passkeys after offboarding: %d, %v", len(creds), err)
+		}
+
+		// The remaining members' devices hear of it, once per conversation.
+		left := map[string]bool{}
+		for len(left) < 2 {
+			f, _ := nextOfType(ctx, t, bobWS, wire.FrameMemberRemoved)
+			if f.UserID != alice.UserID {
+				t.Fatalf("member_removed names %q", f.UserID)
+			}
+			left[f.ConversationID] = true
+		}
+		if !left[group] || !left[direct] {
+			t.Fatalf("member_removed for %v", left)
 		}
 
 		// Out of every conversation; the others keep the history.

@@ -42,6 +42,10 @@ type Deps struct {
 	// ConversationChanged tells the message path that a conversation's
 	// members changed, so it drops what it cached (chat.Service.Invalidate).
 	ConversationChanged func(id parley.ConversationID)
+	// MemberRemoved, if set, is called instead of ConversationChanged for
+	// each conversation the leaver was removed from: it also tells the
+	// remaining members (a member_removed WebSocket frame).
+	MemberRemoved func(ctx context.Context, id parley.ConversationID, user parley.UserID)
 }
 
 // Service implements parley.LifecycleService and the sweep. It is safe for

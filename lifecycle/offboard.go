@@ -73,7 +73,10 @@ func (s *Service) Offboard(ctx context.Context, a *parley.Actor, id, successor p
 	}
 	s.endSessions(res.TokenIDs)
 	for _, e := range res.Conversations {
-		if s.deps.ConversationChanged != nil {
+		switch {
+		case s.deps.MemberRemoved != nil:
+			s.deps.MemberRemoved(ctx, e.ConversationID, id)
+		case s.deps.ConversationChanged != nil:
 			s.deps.ConversationChanged(e.ConversationID)
 		}
 	}

@@ -15,6 +15,9 @@ const (
 	// FrameRecalled tells members that a message was recalled (Z3): its
 	// body is gone, clients drop what they show of it.
 	FrameRecalled = "recalled" // server → client
+	// FrameMemberRemoved tells the remaining members that someone left a
+	// conversation (offboarding, Z8); history stays.
+	FrameMemberRemoved = "member_removed" // server → client
 )
 
 // ClientFrame is any frame a client may send. Which fields are allowed
@@ -54,6 +57,14 @@ type RecalledFrame struct {
 	Type           string `json:"type"`
 	ConversationID string `json:"conversation_id"`
 	Seq            int64  `json:"seq"`
+}
+
+// MemberRemovedFrame tells members that UserID is no longer in the
+// conversation.
+type MemberRemovedFrame struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	UserID         string `json:"user_id"`
 }
 
 // SyncedFrame ends a sync.

@@ -193,7 +193,7 @@ func Start(ctx context.Context, o Options) (n *Node, err error) {
 	ccfg.Isolation = dirSvc // department isolation on create and send (Z7)
 	chatSvc := chat.New(db, crypt.NewEnvelope(kr, db), broker, rec, now, log, ccfg)
 	lifeSvc := lifecycle.New(db, rec, now, log, lifecycle.Deps{ // offboarding, account hygiene (Z8, Z11)
-		EndUserSessions: authSvc.EndUserSessions, PasswordHash: authSvc.AdminPasswordHash, ConversationChanged: chatSvc.Invalidate,
+		EndUserSessions: authSvc.EndUserSessions, PasswordHash: authSvc.AdminPasswordHash, ConversationChanged: chatSvc.Invalidate, MemberRemoved: chatSvc.MemberRemoved,
 		EndSessions: func(ids []string) { authSvc.SessionEnded(ids) }, // revoked tokens' WebSockets close like sessions'
 	})
 	accessSvc.SetHolderCheck(lifeSvc.CheckHolder) // Z11: no administrator role for a service account
