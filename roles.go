@@ -66,7 +66,10 @@ type RoleStore interface {
 	// the user's grants and the custom roles as they are inside the
 	// transaction, under a lock every role change takes: two concurrent
 	// changes cannot together break a rule each passes alone (Z10).
-	GrantRoleChecked(ctx context.Context, g *RoleGrant, check RoleCheck) error
+	// With approve set, the same transaction first moves that pending
+	// request to approved (CodeConflict if it is no longer pending), so an
+	// approval and its grant happen together or not at all.
+	GrantRoleChecked(ctx context.Context, g *RoleGrant, check RoleCheck, approve *GrantApproval) error
 	// UpdateCustomRoleChecked is UpdateCustomRole under the same lock;
 	// check sees the holders' grants and the custom roles with r applied.
 	UpdateCustomRoleChecked(ctx context.Context, r *CustomRole, check RoleCheck) error
@@ -100,6 +103,14 @@ type GrantRequest struct {
 	Status      string
 	DecidedBy   UserID
 	DecidedAt   time.Time
+}
+
+// GrantApproval is the decision that a two-person request's grant carries
+// out.
+type GrantApproval struct {
+	RequestID string
+	By        UserID
+	At        time.Time
 }
 
 // GrantRequestStore keeps two-person grant requests.

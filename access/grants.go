@@ -138,7 +138,7 @@ func (s *Service) Grant(ctx context.Context, a *parley.Actor, user parley.UserID
 	if two && gc.Catalog.IsAdmin(role) {
 		return s.request(ctx, a, u, role, scope, reason)
 	}
-	if err := s.apply(ctx, a, u.ID, role, scope, a.UserID, reason); err != nil {
+	if err := s.apply(ctx, a, u.ID, role, scope, a.UserID, reason, nil); err != nil {
 		return nil, err
 	}
 	return &parley.GrantOutcome{Granted: true}, nil
@@ -163,7 +163,7 @@ func (s *Service) checkHolder(ctx context.Context, u *parley.User, role parley.R
 // the lock every role change takes, so two concurrent grants (or a grant
 // and a custom-role edit) cannot together hand one person two duties that
 // each request alone would not (Z10).
-func (s *Service) apply(ctx context.Context, a *parley.Actor, user parley.UserID, role parley.Role, scope parley.DepartmentID, grantedBy parley.UserID, reason string) error {
+func (s *Service) apply(ctx context.Context, a *parley.Actor, user parley.UserID, role parley.Role, scope parley.DepartmentID, grantedBy parley.UserID, reason string, approve *parley.GrantApproval) error {
 	target := grantTarget(user, role, scope)
 	g := &parley.RoleGrant{UserID: user, Role: role, Scope: scope, GrantedBy: grantedBy, GrantedAt: s.now()}
 	err := s.store.GrantRoleChecked(ctx, g, func(grants map[parley.UserID][]parley.RoleGrant, custom []*parley.CustomRole) error {
@@ -178,7 +178,7 @@ func (s *Service) apply(ctx context.Context, a *parley.Actor, user parley.UserID
 			}
 		}
 		return authz.NewCatalog(custom).CheckRoleSet(roles)
-	})
+	}, approve)
 	if err != nil {
 		if c := parley.ErrorCode(err); c == parley.CodeInvalid || c == parley.CodeConflict {
 			return s.deny(ctx, a, "role.grant", target, err)
@@ -307,10 +307,11 @@ func (s *Service) DecideGrantRequest(ctx context.Context, a *parley.Actor, id st
 	if err := s.checkHolder(ctx, u, r.Role, gc.Catalog); err != nil {
 		return nil, s.deny(ctx, a, action, target, err)
 	}
-	if err := s.store.DecideGrantRequest(ctx, id, parley.GrantRequestApproved, a.UserID, now); err != nil {
-		return nil, err
-	}
-	if err := s.apply(ctx, a, r.UserID, r.Role, r.Scope, r.RequestedBy, "approved request="+id+" "+r.Reason); err != nil {
+	// The approval and the grant are one transaction: a grant that fails
+	// a rule leaves the request pending, and two approvers cannot both
+	// carry it out.
+	if err := s.apply(ctx, a, r.UserID, r.Role, r.Scope, r.RequestedBy, "approved request="+id+" "+r.Reason,
+		&parley.GrantApproval{RequestID: id, By: a.UserID, At: now}); err != nil {
 		return nil, err
 	}
 	return &parley.GrantOutcome{Granted: true, RequestID: id}, nil

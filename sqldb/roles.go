@@ -298,10 +298,23 @@ func customRolesTx(t *tx) ([]*parley.CustomRole, error) {
 // GrantRoleChecked adds g after check approves the state under the roles
 // lock (PostgreSQL: an advisory transaction lock; SQLite: the single
 // writer connection already serialises write transactions).
-func (db *DB) GrantRoleChecked(ctx context.Context, g *parley.RoleGrant, check parley.RoleCheck) error {
+func (db *DB) GrantRoleChecked(ctx context.Context, g *parley.RoleGrant, check parley.RoleCheck, approve *parley.GrantApproval) error {
 	return db.writeTx(ctx, "sqldb.GrantRoleChecked", func(t *tx) error {
 		if err := db.d.lock(ctx, t.tx, lockKeyRoles); err != nil {
 			return err
+		}
+		if approve != nil {
+			res, err := t.exec(`UPDATE grant_requests SET status = ?, decided_by = ?, decided_at = ?
+				WHERE id = ? AND status = ?`, parley.GrantRequestApproved, string(approve.By), ts(approve.At),
+				approve.RequestID, parley.GrantRequestPending)
+			if err != nil {
+				return err
+			}
+			if err := oneRow(res); err == sql.ErrNoRows {
+				return &parley.Error{Code: parley.CodeConflict, Message: "the request is no longer pending", Op: "sqldb.GrantRoleChecked"}
+			} else if err != nil {
+				return err
+			}
 		}
 		grants, custom, err := roleState(t, []parley.UserID{g.UserID})
 		if err != nil {

@@ -95,6 +95,31 @@ func TestRoleGrantsStore(t *testing.T) {
 		if len(list) != 1 || list[0].DecidedBy != u.ID {
 			t.Fatalf("requests = %+v", list)
 		}
+
+		// An approval carried out with its grant: a failing check leaves
+		// the request pending; a second approval finds it decided.
+		req2 := &parley.GrantRequest{ID: "gr_2", UserID: u.ID, Role: parley.RoleAuditor, RequestedBy: u.ID,
+			RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Status: parley.GrantRequestPending}
+		must(t, db.CreateGrantRequest(ctx, req2))
+		g2 := &parley.RoleGrant{UserID: u.ID, Role: parley.RoleAuditor, GrantedAt: t0}
+		approve := &parley.GrantApproval{RequestID: "gr_2", By: "u_sec2", At: t0}
+		refuse := func(map[parley.UserID][]parley.RoleGrant, []*parley.CustomRole) error {
+			return parley.Errorf(parley.CodeInvalid, "no")
+		}
+		allow := func(map[parley.UserID][]parley.RoleGrant, []*parley.CustomRole) error { return nil }
+		if err := db.GrantRoleChecked(ctx, g2, refuse, approve); parley.ErrorCode(err) != parley.CodeInvalid {
+			t.Fatalf("refused approval: %v", err)
+		}
+		if r, _ := db.GrantRequestByID(ctx, "gr_2"); r.Status != parley.GrantRequestPending {
+			t.Fatalf("after a refused approval: %s", r.Status)
+		}
+		must(t, db.GrantRoleChecked(ctx, g2, allow, approve))
+		if err := db.GrantRoleChecked(ctx, &parley.RoleGrant{UserID: u.ID, Role: parley.RoleAuditor, Scope: "x", GrantedAt: t0}, allow, approve); parley.ErrorCode(err) != parley.CodeConflict {
+			t.Fatalf("second approval: %v", err)
+		}
+		if r, _ := db.GrantRequestByID(ctx, "gr_2"); r.Status != parley.GrantRequestApproved || r.DecidedBy != "u_sec2" {
+			t.Fatalf("after approval: %+v", r)
+		}
 	})
 }
 
@@ -121,7 +146,7 @@ func TestGrantRoleCheckedSerialises(t *testing.T) {
 			errs := make(chan error, 2)
 			for _, r := range []parley.Role{parley.RoleAuditor, parley.RoleSystemAdmin} {
 				go func() {
-					errs <- db.GrantRoleChecked(ctx, &parley.RoleGrant{UserID: u.ID, Role: r, GrantedAt: time.Now()}, exclusive)
+					errs <- db.GrantRoleChecked(ctx, &parley.RoleGrant{UserID: u.ID, Role: r, GrantedAt: time.Now()}, exclusive, nil)
 				}()
 			}
 			var ok int
