@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,18 +18,8 @@ func TestE2EAdminBuildInfo(t *testing.T) {
 	user := s.NewUser(ctx, admin, "alice")
 
 	cli := newE2ECLI(t, s)
-	writeSession := func(token string) {
-		t.Helper()
-		data, _ := json.Marshal(config{Server: s.URL, CAFile: s.CAFile, Token: token})
-		if err := os.MkdirAll(filepath.Dir(cli.config), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cli.config, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 
-	writeSession(admin.Token())
+	cli.useSession(admin.Token())
 	out := cli.mustRun(ctx, "", "admin", "buildinfo")
 	for _, want := range []string{"go\tgo1.", "mod\tgithub.com/parleyhq/parley\t", "build\tGOOS="} {
 		if !strings.Contains(out, want) {
@@ -47,7 +35,7 @@ func TestE2EAdminBuildInfo(t *testing.T) {
 		t.Errorf("sbom: %v %+v", err, sbom)
 	}
 
-	writeSession(user.Token())
+	cli.useSession(user.Token())
 	code, _, stderr := cli.run(ctx, "", "admin", "buildinfo")
 	if code != 1 || !strings.Contains(stderr, "(forbidden)") {
 		t.Errorf("as a user: exit %d, stderr %q; want 1 and forbidden", code, stderr)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,6 +39,19 @@ type e2eCLI struct {
 
 func newE2ECLI(t *testing.T, s *parleytest.Server) *e2eCLI {
 	return &e2eCLI{t: t, s: s, config: filepath.Join(t.TempDir(), "parley", "config.json")}
+}
+
+// useSession writes a config file holding token, as if "parley login" had
+// signed in with it (for sessions the test made through the SDK).
+func (c *e2eCLI) useSession(token string) {
+	c.t.Helper()
+	data, _ := json.Marshal(config{Server: c.s.URL, CAFile: c.s.CAFile, Token: token})
+	if err := os.MkdirAll(filepath.Dir(c.config), 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(c.config, data, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 func (c *e2eCLI) env(stdin io.Reader, out, errb io.Writer) *env {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,17 +38,7 @@ func TestE2EAdminIsolation(t *testing.T) {
 	}
 
 	cli := newE2ECLI(t, s)
-	writeSession := func(token string) {
-		t.Helper()
-		data, _ := json.Marshal(config{Server: s.URL, CAFile: s.CAFile, Token: token})
-		if err := os.MkdirAll(filepath.Dir(cli.config), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cli.config, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeSession(sec.Token())
+	cli.useSession(sec.Token())
 	if out := cli.mustRun(ctx, "", "admin", "isolation"); out != "template\topen\n" {
 		t.Fatalf("get: %q", out)
 	}
@@ -77,7 +65,7 @@ func TestE2EAdminIsolation(t *testing.T) {
 		t.Errorf("unknown template: exit %d, stderr %q", code, stderr)
 	}
 
-	writeSession(admin.Token())
+	cli.useSession(admin.Token())
 	code, _, stderr = cli.run(ctx, "", "admin", "isolation", "set", "--template", "open")
 	if code != 1 || !strings.Contains(stderr, "(forbidden)") {
 		t.Errorf("as the system admin: exit %d, stderr %q", code, stderr)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,17 +32,7 @@ func TestE2EAdminLifecycle(t *testing.T) {
 	}
 
 	cli := newE2ECLI(t, s)
-	writeSession := func(token string) {
-		t.Helper()
-		data, _ := json.Marshal(config{Server: s.URL, CAFile: s.CAFile, Token: token})
-		if err := os.MkdirAll(filepath.Dir(cli.config), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cli.config, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeSession(admin.Token())
+	cli.useSession(admin.Token())
 
 	out := cli.mustRun(ctx, "", "admin", "offboard", "alice", "--successor", "bob", "--reason", "left")
 	for _, want := range []string{"offboarded " + alice.UserID, "removed from 1 conversations", ": owner now " + bob.UserID} {
@@ -99,7 +87,7 @@ func TestE2EAdminLifecycle(t *testing.T) {
 		t.Errorf("unknown username: exit %d, stderr %q", code, stderr)
 	}
 
-	writeSession(bob.Token())
+	cli.useSession(bob.Token())
 	if code, _, stderr := cli.run(ctx, "", "admin", "offboard", alice.UserID); code != 1 || !strings.Contains(stderr, "(forbidden)") {
 		t.Errorf("as a user: exit %d, stderr %q; want forbidden", code, stderr)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,17 +31,7 @@ func TestE2EAdminUserUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli := newE2ECLI(t, s)
-	writeSession := func(token string) {
-		t.Helper()
-		data, _ := json.Marshal(config{Server: s.URL, CAFile: s.CAFile, Token: token})
-		if err := os.MkdirAll(filepath.Dir(cli.config), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cli.config, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeSession(admin.Token())
+	cli.useSession(admin.Token())
 
 	out := cli.mustRun(ctx, "", "admin", "user-update", "alice", "--department", "web", "--title", "Front-end Lead")
 	for _, want := range []string{alice.UserID, web.DepartmentID, "Front-end Lead"} {
@@ -83,7 +71,7 @@ func TestE2EAdminUserUpdate(t *testing.T) {
 		t.Errorf("unknown department ID: exit %d, stderr %q", code, stderr)
 	}
 
-	writeSession(alice.Token())
+	cli.useSession(alice.Token())
 	if code, _, stderr := cli.run(ctx, "", "admin", "user-update", "bob", "--title", "Boss"); code != 1 || !strings.Contains(stderr, "(forbidden)") {
 		t.Errorf("as a user: exit %d, stderr %q; want forbidden", code, stderr)
 	}

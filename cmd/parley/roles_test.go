@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,13 +37,7 @@ func TestE2ERolesStepUpAccessReview(t *testing.T) {
 	}
 
 	cli := newE2ECLI(t, s)
-	data, _ := json.Marshal(config{Server: s.URL, CAFile: s.CAFile, Token: sec.Token()})
-	if err := os.MkdirAll(filepath.Dir(cli.config), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cli.config, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cli.useSession(sec.Token())
 
 	if out := cli.mustRun(ctx, "", "roles", "list"); !strings.Contains(out, "security_admin\tSecurity administrator\t") {
 		t.Fatalf("roles list: %q", out)
