@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -61,8 +62,8 @@ func (s *Service) EndUserSessions(ctx context.Context, user parley.UserID) error
 // bootstrap remembers, per node, whether the bootstrap period is over: once
 // a security_admin exists it never reopens (API-CORE.md).
 type bootstrap struct {
+	over    atomic.Bool // read without the lock on every request
 	mu      sync.Mutex
-	over    bool
 	setupID parley.UserID
 }
 
@@ -72,11 +73,11 @@ type bootstrap struct {
 // requests during bootstrap.
 func (s *Service) bootstrapPerms(ctx context.Context, u *parley.User) ([]parley.ScopedPerms, error) {
 	b := &s.boot
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.over || !u.HasRole(parley.RoleSystemAdmin) {
+	if b.over.Load() || !u.HasRole(parley.RoleSystemAdmin) {
 		return nil, nil
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.setupID == "" {
 		id, err := s.store.GetSetting(ctx, SettingSetupAdminID)
 		if parley.IsNotFound(err) {
@@ -95,7 +96,7 @@ func (s *Service) bootstrapPerms(ctx context.Context, u *parley.User) ([]parley.
 		return nil, err
 	}
 	if exists {
-		b.over = true
+		b.over.Store(true)
 		return nil, nil
 	}
 	return []parley.ScopedPerms{{Bits: authz.Bits(authz.PermRolesGrant, authz.PermRolesRead)}}, nil
