@@ -145,6 +145,9 @@ type OTPStore interface {
 	PushRequestByID(ctx context.Context, id string) (*PushRequest, error)
 	// CountPushRequests counts the push requests made for a pending login.
 	CountPushRequests(ctx context.Context, sessionID string) (int, error)
+	// PendingPushRequests lists the user's requests still pending and not
+	// expired at now, oldest first.
+	PendingPushRequests(ctx context.Context, user UserID, now time.Time) ([]*PushRequest, error)
 	// TransitionPushRequest moves the request from one status to another
 	// atomically, recording when, by which session and why. It returns
 	// false if the request was not in status from (someone else decided
@@ -215,4 +218,7 @@ type OTPService interface {
 	// ApprovePush and DenyPush answer a request from a signed-in device.
 	ApprovePush(ctx context.Context, a *Actor, requestID string, number int) error
 	DenyPush(ctx context.Context, a *Actor, requestID string) error
+	// PendingPush lists the actor's open approval requests, for a device
+	// that connected after the push_request frame went out.
+	PendingPush(ctx context.Context, a *Actor) ([]*PushRequest, error)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/authz"
 	"github.com/parleyhq/parley/crypt"
 	"github.com/parleyhq/parley/wire"
 )
@@ -154,6 +155,24 @@ func (o *OTP) BeginPush(ctx context.Context, mfaToken string, m parley.RequestMe
 		return nil, parley.Errorf(parley.CodeUnavailable, "the approval request could not be delivered; use another method")
 	}
 	return &parley.PushBegun{RequestID: p.ID, Number: p.Number, ExpiresAt: p.ExpiresAt}, nil
+}
+
+// PendingPush lists the actor's open approval requests: a device that
+// connects (or reconnects) after the push_request frame went out still sees
+// them. Like the frame, it never shows the number (number matching): that
+// is on the new device only.
+func (o *OTP) PendingPush(ctx context.Context, a *parley.Actor) ([]*parley.PushRequest, error) {
+	if err := authz.Check(a, authz.PermSelf); err != nil {
+		return nil, err
+	}
+	list, err := o.s.store.PendingPushRequests(ctx, a.UserID, o.s.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range list {
+		p.Number, p.TokenHash = 0, nil
+	}
+	return list, nil
 }
 
 func notApproved(msg string) error { return parley.Errorf(parley.CodeUnauthenticated, "%s", msg) }

@@ -233,3 +233,11 @@ func (c *Conn) NextPush(ctx context.Context) (f *wire.ServerFrame, push *wire.Pu
 	}
 	return f, push, nil
 }
+
+// PendingPush lists the caller's open approval requests (no numbers: those
+// are on the new device).
+func (c *Client) PendingPush(ctx context.Context) ([]wire.PushFrame, error) {
+	var out wire.PushRequestList
+	err := c.do(ctx, call{method: http.MethodGet, path: "/auth/push/pending", auth: true, out: &out})
+	return out.Requests, err
+}

@@ -289,3 +289,50 @@ func TestPushAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestPushPendingForLateDevice: a device that connects after the
+// push_request frame went out lists the open request (never its number),
+// approves it with the number from the new device, and the list empties;
+// another user sees none of it.
+func TestPushPendingForLateDevice(t *testing.T) {
+	s := parleytest.NewServer(t)
+	ctx := testCtx(t)
+	admin := s.SetupAdmin(ctx)
+	bob, _ := totpUser(ctx, t, s, admin, "bob")
+	carol, _ := totpUser(ctx, t, s, admin, "carol")
+	laptop, res := codeLogin(ctx, t, s, "bob")
+	begun, err := laptop.BeginPush(ctx, res.MFAToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bob's phone was offline when the frame went out; it asks.
+	list, err := bob.PendingPush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].RequestID != begun.RequestID || list[0].Type != wire.FramePushRequest ||
+		list[0].Location == "" || list[0].ExpiresAt == nil {
+		t.Fatalf("pending = %+v", list)
+	}
+	if other, err := carol.PendingPush(ctx); err != nil || len(other) != 0 {
+		t.Fatalf("carol sees bob's request: %+v %v", other, err)
+	}
+	if err := bob.ApprovePush(ctx, begun.RequestID, begun.Number); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := bob.PendingPush(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("after approval: %+v %v", list, err)
+	}
+	if _, err := laptop.PollPush(ctx, res.MFAToken, begun.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	// An expired request is not listed.
+	laptop2, res2 := codeLogin(ctx, t, s, "bob")
+	if _, err := laptop2.BeginPush(ctx, res2.MFAToken); err != nil {
+		t.Fatal(err)
+	}
+	s.Clock.Advance(6 * time.Minute)
+	if list, err := bob.PendingPush(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("after expiry: %+v %v", list, err)
+	}
+}

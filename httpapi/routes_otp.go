@@ -57,7 +57,25 @@ func (a *API) otpRoutes() []*route {
 		{Method: "POST", Path: p + "/push/{id}/deny", Perm: authz.PermSelf,
 			Summary: "Deny a login from a signed-in device; the pending login is void",
 			Request: &wire.Empty{}, Status: 204, Handle: a.pushDeny},
+		{Method: "GET", Path: p + "/push/pending", Perm: authz.PermSelf,
+			Summary:  "The caller's open approval requests (as push_request frames, without the number), for a device that connected later",
+			Response: &wire.PushRequestList{}, Status: 200, Handle: a.pushPending},
 	}
+}
+
+func (a *API) pushPending(c *call) error {
+	list, err := a.svc.OTP.PendingPush(c.r.Context(), c.actor)
+	if err != nil {
+		return err
+	}
+	out := wire.PushRequestList{Requests: []wire.PushFrame{}}
+	for _, p := range list {
+		created, expires := p.CreatedAt, p.ExpiresAt
+		out.Requests = append(out.Requests, wire.PushFrame{Type: wire.FramePushRequest, RequestID: p.ID, IP: p.SourceIP,
+			Location: p.Location, UserAgent: p.UserAgent, CreatedAt: &created, ExpiresAt: &expires})
+	}
+	writeJSON(c.w, http.StatusOK, out)
+	return nil
 }
 
 func writeSent(c *call, s *parley.OTPSent) {

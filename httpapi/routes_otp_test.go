@@ -43,8 +43,8 @@ func TestOTPRoutes(t *testing.T) {
 			t.Errorf("%s missing from OpenAPI", rt.Path)
 		}
 	}
-	if n != 12 {
-		t.Fatalf("%d otp/push routes, want 12", n)
+	if n != 13 {
+		t.Fatalf("%d otp/push routes, want 13", n)
 	}
 	if len(New(Services{}, DefaultConfig(), slog.New(slog.DiscardHandler)).otpRoutes()) != 0 {
 		t.Fatal("routes served without the service")

@@ -237,6 +237,27 @@ func (db *DB) PushRequestByID(ctx context.Context, id string) (*parley.PushReque
 	return p, nil
 }
 
+// PendingPushRequests lists the user's open requests, oldest first (a
+// handful at most: three per pending login, five minutes each).
+func (db *DB) PendingPushRequests(ctx context.Context, user parley.UserID, now time.Time) ([]*parley.PushRequest, error) {
+	const op = "sqldb.PendingPushRequests"
+	rows, err := db.query(ctx, `SELECT `+pushColumns+` FROM push_requests WHERE user_id = ? AND status = ? AND expires_at > ?
+		ORDER BY created_at, id LIMIT 100`, string(user), string(parley.PushPending), ts(now))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []*parley.PushRequest
+	for rows.Next() {
+		p, err := scanPush(rows)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, p)
+	}
+	return out, wrap(op, rows.Err())
+}
+
 // CountPushRequests counts the requests made for one pending login.
 func (db *DB) CountPushRequests(ctx context.Context, sessionID string) (int, error) {
 	var n int

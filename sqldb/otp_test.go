@@ -174,6 +174,15 @@ func TestPushRequests(t *testing.T) {
 		p2 := *p
 		p2.ID, p2.Status = "p2", parley.PushPending
 		must(t, db.CreatePushRequest(ctx, &p2))
+		// Only the pending, unexpired ones are listed (p1 was decided).
+		open, err := db.PendingPushRequests(ctx, u.ID, t0.Add(4*time.Minute))
+		must(t, err)
+		if len(open) != 1 || open[0].ID != "p2" {
+			t.Fatalf("pending = %+v", open)
+		}
+		if open, _ := db.PendingPushRequests(ctx, u.ID, t0.Add(5*time.Minute)); len(open) != 0 {
+			t.Fatalf("pending at expiry = %+v", open)
+		}
 		exp, err := db.ExpirePushRequests(ctx, t0.Add(4*time.Minute))
 		must(t, err)
 		if len(exp) != 0 {

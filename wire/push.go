@@ -39,6 +39,12 @@ type PushFrame struct {
 	Status    string     `json:"status,omitempty"` // push_resolved only
 }
 
+// PushRequestList lists open approval requests, each shaped like the
+// push_request frame that announced it.
+type PushRequestList struct {
+	Requests []PushFrame `json:"requests"`
+}
+
 // PushBeginRequest starts push approval for a pending login.
 type PushBeginRequest struct {
 	MFAToken string `json:"mfa_token"`

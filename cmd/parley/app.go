@@ -69,7 +69,7 @@ func commands() []command {
 		{"history", "history CONVERSATION [--after N | --before N] [--limit M] [--json]", "show messages", runHistory},
 		{"tail", "tail [--json] [CONVERSATION…]", "print new messages as they arrive", runTail},
 		{"sessions", "sessions [--json] | sessions revoke ID", "list or revoke your sessions", runSessions},
-		{"approve", "approve REQUEST-ID NUMBER", "approve a sign-in on another device (push)", runApprove},
+		{"approve", "approve [REQUEST-ID NUMBER]", "list sign-ins waiting for approval, or approve one (push)", runApprove},
 		{"deny", "deny REQUEST-ID", "refuse a sign-in on another device (push)", runDeny},
 		{"step-up", "step-up", "confirm with a second factor before sensitive operations (A6)", runStepUp},
 		{"totp", "totp enroll", "set up an authenticator app", runTOTP},
