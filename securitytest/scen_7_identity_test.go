@@ -90,6 +90,9 @@ func init() {
 		scenario{ID: "Z6", Name: "push-approval-from-another-users-session", Needs: accounts,
 			Attack: "Approve or deny another user's push request by its ID: 404 like a nonexistent ID, the request still pending and nothing audited as approved",
 			Run:    pushOtherUser},
+		scenario{ID: "Z6", Name: "push-pending-list-shows-only-own-requests-and-no-number", Needs: accounts,
+			Attack: "List open push requests (GET /auth/push/pending) as another user, as the new device's pre-MFA token and anonymously: only the owner sees the request, never its number",
+			Run:    pushPendingList},
 		scenario{ID: "A9", Name: "push-self-approval-with-the-pre-MFA-token", Needs: accounts,
 			Attack: "Knowing only the password, approve or deny the login's own push request with its mfa_token: 401, the request still pending",
 			Run:    pushSelfApproval},
@@ -1031,6 +1034,32 @@ func pushOtherUser(t *testing.T, e *env) {
 			t.Fatalf("the attack answered the request: %+v", r)
 		}
 	}
+}
+
+func pushPendingList(t *testing.T, e *env) {
+	u := e.freshMFA(t, "pendee")
+	carol := e.freshMFA(t, "pendother")
+	tok, b := e.pushLogin(t, u)
+	own := e.do(t, req{method: "GET", path: "/api/v1/auth/push/pending", token: u.Token()})
+	if own.Status != 200 || !strings.Contains(string(own.Body), b.RequestID) {
+		t.Fatalf("the owner's list: %s", own)
+	}
+	// The number is on the new device only (number matching): no field
+	// of the list carries it.
+	var list wire.PushRequestList
+	if err := json.Unmarshal(own.Body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(own.Body), `"number"`) || len(list.Requests) != 1 {
+		t.Fatalf("the owner's list shows %s", own.Body)
+	}
+	other := e.do(t, req{method: "GET", path: "/api/v1/auth/push/pending", token: carol.Token()})
+	if other.Status != 200 || strings.Contains(string(other.Body), b.RequestID) {
+		t.Fatalf("another user's list: %s", other)
+	}
+	expect(t, e.do(t, req{method: "GET", path: "/api/v1/auth/push/pending", token: tok}), 401, "unauthenticated")
+	expect(t, e.do(t, req{method: "GET", path: "/api/v1/auth/push/pending"}), 401, "unauthenticated")
+	e.stillPending(t, tok, b.RequestID)
 }
 
 func pushSelfApproval(t *testing.T, e *env) {
