@@ -49,8 +49,6 @@ type RoleCheck func(grants map[UserID][]RoleGrant, custom []*CustomRole) error
 
 // RoleStore keeps role grants and custom roles.
 type RoleStore interface {
-	// GrantRole adds g; the same (user, role, scope) again is CodeConflict.
-	GrantRole(ctx context.Context, g *RoleGrant) error
 	// RevokeRole removes one grant; CodeNotFound if the user has no such
 	// grant.
 	RevokeRole(ctx context.Context, user UserID, role Role, scope DepartmentID) error
@@ -62,7 +60,8 @@ type RoleStore interface {
 	// TouchGrants sets LastUsedAt of the user's grants of role to at.
 	TouchGrants(ctx context.Context, user UserID, role Role, at time.Time) error
 
-	// GrantRoleChecked adds g like GrantRole, but first calls check with
+	// GrantRoleChecked adds g — the same (user, role, scope) again is
+	// CodeConflict, an unknown user CodeNotFound — after calling check with
 	// the user's grants and the custom roles as they are inside the
 	// transaction, under a lock every role change takes: two concurrent
 	// changes cannot together break a rule each passes alone (Z10).

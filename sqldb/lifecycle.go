@@ -72,8 +72,8 @@ func statusChanged(t *tx, op string, r sql.Result, id parley.UserID) error {
 	return &parley.Error{Code: parley.CodeConflict, Message: "the account is " + status, Op: op}
 }
 
-// revokeRolesTx removes every grant but "user" (as RevokeAllRoles does,
-// inside the offboarding's transaction) and returns what it removed.
+// revokeRolesTx removes every grant but "user" inside t (offboarding,
+// RevokeAllRoles) and returns what it removed.
 func revokeRolesTx(t *tx, id parley.UserID) ([]*parley.RoleGrant, error) {
 	rows, err := t.query(`SELECT `+grantColumns+` FROM role_grants WHERE user_id = ? AND role <> ? ORDER BY role, scope`,
 		string(id), string(parley.RoleUser))

@@ -37,21 +37,20 @@ func insertGrants(t *tx, u *parley.User) error {
 			grants = append(grants, g)
 		}
 	}
-	for _, g := range grants {
-		if _, err := t.exec(`INSERT INTO role_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			string(u.ID), string(g.Role), string(g.Scope), string(g.GrantedBy), ts(g.GrantedAt), ts(g.LastUsedAt)); err != nil {
+	for i := range grants {
+		g := grants[i]
+		g.UserID = u.ID
+		if err := insertGrant(t, &g); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// GrantRole adds one grant; the same (user, role, scope) again is
-// CodeConflict, an unknown user CodeNotFound.
-func (db *DB) GrantRole(ctx context.Context, g *parley.RoleGrant) error {
-	_, err := db.exec(ctx, `INSERT INTO role_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+func insertGrant(t *tx, g *parley.RoleGrant) error {
+	_, err := t.exec(`INSERT INTO role_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		string(g.UserID), string(g.Role), string(g.Scope), string(g.GrantedBy), ts(g.GrantedAt), ts(g.LastUsedAt))
-	return wrap("sqldb.GrantRole", err)
+	return err
 }
 
 // RevokeRole removes one grant.
@@ -67,24 +66,8 @@ func (db *DB) RevokeRole(ctx context.Context, user parley.UserID, role parley.Ro
 // RevokeAllRoles removes every grant but "user" and returns them.
 func (db *DB) RevokeAllRoles(ctx context.Context, user parley.UserID) ([]*parley.RoleGrant, error) {
 	var out []*parley.RoleGrant
-	err := db.writeTx(ctx, "sqldb.RevokeAllRoles", func(t *tx) error {
-		rows, err := t.query(`SELECT `+grantColumns+` FROM role_grants WHERE user_id = ? AND role <> ? ORDER BY role, scope`,
-			string(user), string(parley.RoleUser))
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			g, err := scanGrant(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, g)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		_, err = t.exec(`DELETE FROM role_grants WHERE user_id = ? AND role <> ?`, string(user), string(parley.RoleUser))
+	err := db.writeTx(ctx, "sqldb.RevokeAllRoles", func(t *tx) (err error) {
+		out, err = revokeRolesTx(t, user)
 		return err
 	})
 	return out, err
@@ -323,9 +306,7 @@ func (db *DB) GrantRoleChecked(ctx context.Context, g *parley.RoleGrant, check p
 		if err := check(grants, custom); err != nil {
 			return err
 		}
-		_, err = t.exec(`INSERT INTO role_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			string(g.UserID), string(g.Role), string(g.Scope), string(g.GrantedBy), ts(g.GrantedAt), ts(g.LastUsedAt))
-		return err
+		return insertGrant(t, g)
 	})
 }
 

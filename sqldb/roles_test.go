@@ -24,14 +24,18 @@ func TestRoleGrantsStore(t *testing.T) {
 		must(t, db.CreateDepartment(ctx, b))
 		u := newUser("grace", parley.RoleUser)
 		must(t, db.CreateUser(ctx, u))
+		// Every grant goes through the checked path; these checks allow all.
+		grant := func(g *parley.RoleGrant) error {
+			return db.GrantRoleChecked(ctx, g, func(map[parley.UserID][]parley.RoleGrant, []*parley.CustomRole) error { return nil }, nil)
+		}
 
 		g := &parley.RoleGrant{UserID: u.ID, Role: parley.RoleDepartmentAdmin, Scope: a.ID, GrantedBy: "u_sec", GrantedAt: t0}
-		must(t, db.GrantRole(ctx, g))
-		if err := db.GrantRole(ctx, g); parley.ErrorCode(err) != parley.CodeConflict {
+		must(t, grant(g))
+		if err := grant(g); parley.ErrorCode(err) != parley.CodeConflict {
 			t.Fatalf("second grant: %v", err)
 		}
-		must(t, db.GrantRole(ctx, &parley.RoleGrant{UserID: u.ID, Role: parley.RoleDepartmentAdmin, Scope: b.ID, GrantedAt: t0}))
-		if err := db.GrantRole(ctx, &parley.RoleGrant{UserID: "u_nobody", Role: parley.RoleAuditor, GrantedAt: t0}); parley.ErrorCode(err) != parley.CodeNotFound {
+		must(t, grant(&parley.RoleGrant{UserID: u.ID, Role: parley.RoleDepartmentAdmin, Scope: b.ID, GrantedAt: t0}))
+		if err := grant(&parley.RoleGrant{UserID: "u_nobody", Role: parley.RoleAuditor, GrantedAt: t0}); parley.ErrorCode(err) != parley.CodeNotFound {
 			t.Fatalf("grant to nobody: %v", err)
 		}
 
@@ -64,7 +68,7 @@ func TestRoleGrantsStore(t *testing.T) {
 		if err := db.CreateCustomRole(ctx, &parley.CustomRole{ID: "custom:r2", Name: "READERS", Permissions: []string{"audit.read"}}); parley.ErrorCode(err) != parley.CodeConflict {
 			t.Fatalf("name clash: %v", err)
 		}
-		must(t, db.GrantRole(ctx, &parley.RoleGrant{UserID: u.ID, Role: cr.ID, GrantedAt: t0}))
+		must(t, grant(&parley.RoleGrant{UserID: u.ID, Role: cr.ID, GrantedAt: t0}))
 		if err := db.DeleteCustomRole(ctx, cr.ID); parley.ErrorCode(err) != parley.CodeConflict {
 			t.Fatalf("delete held role: %v", err)
 		}
