@@ -414,21 +414,28 @@ func (o *OTP) SendLoginOTP(ctx context.Context, mfaToken, channel string, m parl
 	if err != nil {
 		return nil, err
 	}
-	if err := o.available(channel); err != nil {
-		return nil, err
-	}
-	allowed, err := o.codesAllowed(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	if !allowed {
-		return nil, notForThisAccount()
-	}
-	to, err := o.verifiedAddress(ctx, u, channel)
+	to, err := o.codeAddress(ctx, u, channel)
 	if err != nil {
 		return nil, err
 	}
 	return o.issue(ctx, u, parley.OTPLogin, channel, sess.ID, to, nil, m)
+}
+
+// codeAddress is where a login or step-up code for u goes on channel: the
+// channel must be configured, codes allowed for the account (A10), and the
+// address verified.
+func (o *OTP) codeAddress(ctx context.Context, u *parley.User, channel string) (string, error) {
+	if err := o.available(channel); err != nil {
+		return "", err
+	}
+	allowed, err := o.codesAllowed(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	if !allowed {
+		return "", notForThisAccount()
+	}
+	return o.verifiedAddress(ctx, u, channel)
 }
 
 // SendStepUpOTP sends a code that steps up the actor's session (A6).
@@ -437,17 +444,7 @@ func (o *OTP) SendStepUpOTP(ctx context.Context, a *parley.Actor, channel string
 	if err != nil {
 		return nil, err
 	}
-	if err := o.available(channel); err != nil {
-		return nil, err
-	}
-	allowed, err := o.codesAllowed(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	if !allowed {
-		return nil, notForThisAccount()
-	}
-	to, err := o.verifiedAddress(ctx, u, channel)
+	to, err := o.codeAddress(ctx, u, channel)
 	if err != nil {
 		return nil, err
 	}
