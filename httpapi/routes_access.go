@@ -78,8 +78,11 @@ func (a *API) listRoles(c *call) error {
 	return nil
 }
 
+// customInfo describes a custom role as Roles lists it; admin is decided
+// by the same catalog rule (more than the "user" role's permissions).
 func customInfo(r *parley.CustomRole) wire.Role {
-	return wireRole(parley.RoleInfo{ID: r.ID, Name: r.Name, Description: r.Description, Permissions: r.Permissions, Admin: true})
+	return wireRole(parley.RoleInfo{ID: r.ID, Name: r.Name, Description: r.Description, Permissions: r.Permissions,
+		Admin: authz.NewCatalog([]*parley.CustomRole{r}).IsAdmin(r.ID)})
 }
 
 func (a *API) createRole(c *call) error {
@@ -88,20 +91,8 @@ func (a *API) createRole(c *call) error {
 	if err != nil {
 		return err
 	}
-	out := customInfo(r)
-	out.Admin = adminRole(r.Permissions)
-	writeJSON(c.w, http.StatusCreated, out)
+	writeJSON(c.w, http.StatusCreated, customInfo(r))
 	return nil
-}
-
-// adminRole reports whether permissions go beyond the "user" role.
-func adminRole(perms []string) bool {
-	for _, p := range perms {
-		if !authz.Allowed([]parley.Role{parley.RoleUser}, authz.Permission(p)) {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *API) updateRole(c *call) error {
@@ -110,9 +101,7 @@ func (a *API) updateRole(c *call) error {
 	if err != nil {
 		return err
 	}
-	out := customInfo(r)
-	out.Admin = adminRole(r.Permissions)
-	writeJSON(c.w, http.StatusOK, out)
+	writeJSON(c.w, http.StatusOK, customInfo(r))
 	return nil
 }
 
