@@ -186,8 +186,8 @@ func (s *Service) UpdateRole(ctx context.Context, a *parley.Actor, id parley.Rol
 	}
 	s.sessions.InvalidateCatalog()
 	if perms != nil {
-		for _, u := range holders {
-			if err := s.sessions.EndUserSessions(ctx, u.ID); err != nil {
+		for _, id := range holders {
+			if err := s.sessions.EndUserSessions(ctx, id); err != nil {
 				return nil, err
 			}
 		}
@@ -195,24 +195,17 @@ func (s *Service) UpdateRole(ctx context.Context, a *parley.Actor, id parley.Rol
 	return &upd, nil
 }
 
-// holders returns the users who hold role in any scope.
-func (s *Service) holders(ctx context.Context, role parley.Role) ([]*parley.User, error) {
+// holders returns the IDs of the users who hold role in any scope.
+func (s *Service) holders(ctx context.Context, role parley.Role) ([]parley.UserID, error) {
 	grants, err := s.store.ListGrants(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []*parley.User
-	seen := map[parley.UserID]bool{}
+	var out []parley.UserID
 	for _, g := range grants {
-		if g.Role != role || seen[g.UserID] {
-			continue
+		if g.Role == role && !slices.Contains(out, g.UserID) {
+			out = append(out, g.UserID)
 		}
-		seen[g.UserID] = true
-		u, err := s.store.UserByID(ctx, g.UserID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
 	}
 	return out, nil
 }
