@@ -55,7 +55,8 @@ func TestUpdateUser(t *testing.T) {
 		u := f.user(t, "dana", f.a)
 		// dana administers department a: the grant is about a, not dana.
 		grant := &parley.RoleGrant{UserID: u.ID, Role: parley.RoleDepartmentAdmin, Scope: f.a, GrantedAt: f.clock.Now()}
-		if err := db.GrantRole(ctx, grant); err != nil {
+		allow := func(map[parley.UserID][]parley.RoleGrant, []*parley.CustomRole) error { return nil }
+		if err := db.GrantRoleChecked(ctx, grant, allow, nil); err != nil {
 			t.Fatal(err)
 		}
 		read := func() *parley.User {
